@@ -1,0 +1,113 @@
+"""The audit trail of collections and the one timeline of everything that changed."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+
+class Trigger(models.TextChoices):
+    SCHEDULE = "schedule", "Schedule (beat)"
+    API = "api", "API"
+    ADMIN = "admin", "Admin"
+    MCP = "mcp", "MCP"
+    CLI = "cli", "Command line"
+    STARTUP = "startup", "Startup"
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    OK = "ok", "OK"
+    PARTIAL = "partial", "Partial (some kinds failed)"
+    FAILED = "failed", "Failed"
+
+
+class KindStatus(models.TextChoices):
+    OK = "ok", "OK"
+    ERROR = "error", "Error"
+    SKIPPED = "skipped", "Skipped"
+
+
+class CollectionRun(models.Model):
+    """One collection of one device: who asked, what ran, how long it took, what each kind did.
+
+    `kind_results` maps kind name to {"status", "exit_code", "error_type", "error"}.
+    """
+
+    device = models.ForeignKey(
+        "devices.Device", on_delete=models.CASCADE, related_name="collection_runs"
+    )
+    kinds = ArrayField(models.CharField(max_length=40), default=list)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    actor = models.CharField(max_length=150, blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True, db_index=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    connect_ms = models.PositiveIntegerField(null=True, blank=True)
+    bytes_read = models.PositiveBigIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    error_type = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    kind_results = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["device", "-started_at"], name="run_device_time")]
+
+    def __str__(self) -> str:
+        return f"{self.device} {self.started_at:%Y-%m-%d %H:%M:%S} {self.status}"
+
+
+class EventKind(models.TextChoices):
+    DEVICE = "device", "Device"
+    CONTAINER = "container", "Container"
+    ZFS = "zfs", "ZFS"
+    DRIVE = "drive", "Drive"
+    PROXY = "proxy", "Proxy"
+    CONFIG = "config", "Config"
+    PORT = "port", "Port"
+    COLLECTION = "collection", "Collection"
+
+
+class Severity(models.TextChoices):
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    CRITICAL = "critical", "Critical"
+
+
+class EventQuerySet(models.QuerySet["Event"]):
+    def for_device(self, device_id: int) -> EventQuerySet:
+        return self.filter(device_id=device_id)
+
+    def at_least(self, severity: str) -> EventQuerySet:
+        order = [Severity.INFO, Severity.WARNING, Severity.CRITICAL]
+        return self.filter(severity__in=order[order.index(Severity(severity)) :])
+
+
+class Event(models.Model):
+    """Something that changed: a device went offline, a host key changed, a pool degraded..."""
+
+    device = models.ForeignKey(
+        "devices.Device", null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    type = models.CharField(max_length=64)
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.INFO)
+    summary = models.CharField(max_length=500)
+    data = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["-occurred_at"], name="event_time"),
+            models.Index(fields=["device", "-occurred_at"], name="event_device_time"),
+            models.Index(fields=["type", "-occurred_at"], name="event_type_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.summary}"

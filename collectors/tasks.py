@@ -1,0 +1,72 @@
+"""Celery tasks: thin wrappers that unpack ids and call the collection service."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from collectors.engine import collect
+from collectors.kinds import registry
+from collectors.models import Trigger
+from collectors.transports.ssh import pool
+from devices.models import Device
+
+log = logging.getLogger(__name__)
+
+BEAT_TICK_CACHE_KEY = "beat:last_tick"
+
+
+@shared_task(
+    name="collectors.collect_device",
+    ignore_result=False,
+    # Past the engine's own timeouts, so the engine always gets to write its audit row first.
+    soft_time_limit=int(settings.SSH_CONNECT_TIMEOUT + settings.SSH_COMMAND_TIMEOUT + 20),
+    time_limit=int(settings.SSH_CONNECT_TIMEOUT + settings.SSH_COMMAND_TIMEOUT + 40),
+)
+def collect_device(
+    device_id: int,
+    kinds: list[str] | None = None,
+    trigger: str = Trigger.SCHEDULE,
+    actor: str = "",
+) -> dict[str, Any]:
+    run = collect(device_id, kinds, trigger=trigger, actor=actor)
+    pool.close_idle(settings.SSH_POOL_IDLE_SECONDS)
+    if run is None:
+        return {"device": device_id, "run": None, "status": "busy"}
+    return {"device": device_id, "run": run.pk, "status": run.status}
+
+
+@shared_task(name="collectors.dispatch_group", ignore_result=True)
+def dispatch_group(group: str) -> int:
+    """Beat's tick for one group of kinds: enqueue a collection for every device due, each on
+    its site's queue. Returns how many were enqueued."""
+    now = timezone.now()
+    cache.set(BEAT_TICK_CACHE_KEY, now.isoformat(), timeout=None)
+    kinds = [k.name for k in registry.in_group(group)]
+    if not kinds:
+        log.warning("beat asked for unknown group %r", group)
+        return 0
+    interval = min(k.interval_s for k in registry.in_group(group))
+    sent = 0
+    for device in Device.objects.due_for_attempt(now).only("pk", "site"):
+        collect_device.apply_async(
+            args=[device.pk, kinds], kwargs={"trigger": Trigger.SCHEDULE},
+            queue=device.queue, expires=interval,
+        )  # fmt: skip
+        sent += 1
+    return sent
+
+
+def enqueue_collection(
+    device: Device, kinds: list[str] | None, *, trigger: str, actor: str
+) -> str:
+    """Ask a worker to collect now (admin, API, MCP). Returns the Celery task id."""
+    result = collect_device.apply_async(
+        args=[device.pk, kinds], kwargs={"trigger": trigger, "actor": actor}, queue=device.queue
+    )
+    return str(result.id)

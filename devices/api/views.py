@@ -1,0 +1,140 @@
+"""The devices API: a declarative viewset plus the test, collect, metrics and latest actions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from collectors.kinds import UnknownKind, registry
+from collectors.models import Trigger
+from collectors.tasks import enqueue_collection
+from devices import metrics
+from devices.api.filters import DeviceFilter
+from devices.api.serializers import (
+    CollectRequestSerializer,
+    ConnectionTestSerializer,
+    DeviceDetailSerializer,
+    DeviceSerializer,
+    DiskSampleSerializer,
+    FilesystemSampleSerializer,
+    InterfaceSampleSerializer,
+    SystemSampleSerializer,
+    latest_summary,
+)
+from devices.api.timerange import parse_range
+from devices.models import Device
+from devices.services import check_connection
+from infrastructor.actors import actor_for
+
+SERIES = {
+    "system": ("system_samples", SystemSampleSerializer),
+    "filesystems": ("filesystem_samples", FilesystemSampleSerializer),
+    "interfaces": ("interface_samples", InterfaceSampleSerializer),
+    "disks": ("disk_samples", DiskSampleSerializer),
+}
+MAX_POINTS = 5000
+
+
+class DeviceViewSet(viewsets.ModelViewSet[Device]):
+    queryset = Device.objects.all()
+    serializer_class = DeviceSerializer
+    filterset_class = DeviceFilter
+    search_fields = ["name", "address", "notes", "site"]
+    ordering_fields = ["name", "status", "last_seen_at", "created_at"]
+
+    def get_serializer_class(self) -> type[DeviceSerializer]:
+        return DeviceDetailSerializer if self.action == "retrieve" else DeviceSerializer
+
+    @extend_schema(request=None, responses=ConnectionTestSerializer)
+    @action(detail=True, methods=["post"])
+    def test(self, request: Request, pk: str | None = None) -> Response:
+        """Open a fresh connection and run `true` (pins the host key on first contact)."""
+        result = check_connection(self.get_object())
+        return Response(ConnectionTestSerializer(result).data)
+
+    @extend_schema(request=CollectRequestSerializer, responses={202: dict})
+    @action(detail=True, methods=["post"])
+    def collect(self, request: Request, pk: str | None = None) -> Response:
+        """Queue a collection now (all supported kinds unless `kinds` is given)."""
+        device = self.get_object()
+        body = CollectRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        kinds = body.validated_data.get("kinds") or None
+        try:
+            if kinds:
+                registry.resolve(kinds)
+        except UnknownKind as e:
+            raise ValidationError({"kinds": str(e)}) from e
+        task_id = enqueue_collection(
+            device, kinds, trigger=Trigger.API, actor=actor_for(request)
+        )
+        return Response(
+            {"task_id": task_id, "device": device.pk, "queue": device.queue},
+            status=status.HTTP_202_ACCEPTED,
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("since", str, description="ISO 8601 time or duration (24h, 7d)"),
+            OpenApiParameter("until", str, description="ISO 8601 time or duration; default now"),
+            OpenApiParameter("fields", str, description="Comma-separated fields to return"),
+            OpenApiParameter("series", str, enum=list(SERIES), description="Default: system"),
+        ],
+        responses={200: dict},
+    )
+    @action(detail=True, methods=["get"])
+    def metrics(self, request: Request, pk: str | None = None) -> Response:
+        """Time series of one device between `since` and `until` (default: the last hour)."""
+        device = self.get_object()
+        series = request.query_params.get("series", "system")
+        if series not in SERIES:
+            raise ValidationError({"series": f"one of {', '.join(SERIES)}"})
+        relation, serializer_class = SERIES[series]
+        start, end = parse_range(
+            request.query_params.get("since"),
+            request.query_params.get("until"),
+            default=dt.timedelta(hours=1),
+        )
+        qs: QuerySet[Any] = getattr(device, relation).filter(
+            collected_at__gte=start, collected_at__lte=end
+        )
+        allowed = metrics.model_fields(qs.model)
+        fields = _requested_fields(request.query_params.get("fields"), allowed)
+        total = qs.count()
+        stride = max(1, -(-total // MAX_POINTS))  # ceil: thin evenly, never more than MAX_POINTS
+        rows = list(qs.order_by("collected_at").values(*fields))[::stride]
+        return Response(
+            {
+                "device": device.pk,
+                "series": series,
+                "since": start,
+                "until": end,
+                "fields": fields,
+                "resolution": "raw" if stride == 1 else f"every {stride}th raw sample",
+                "count": len(rows),
+                "points": rows,
+            }
+        )
+
+    @action(detail=True, methods=["get"])
+    def latest(self, request: Request, pk: str | None = None) -> Response:
+        """The newest sample of every series."""
+        return Response(latest_summary(self.get_object()))
+
+
+def _requested_fields(raw: str | None, allowed: list[str]) -> list[str]:
+    if not raw:
+        return allowed
+    fields = [f.strip() for f in raw.split(",") if f.strip()]
+    unknown = [f for f in fields if f not in allowed]
+    if unknown:
+        raise ValidationError({"fields": f"unknown: {', '.join(unknown)}; known: {', '.join(allowed)}"})
+    return fields if "collected_at" in fields else ["collected_at", *fields]

@@ -1,0 +1,49 @@
+"""The host-level collection kinds: system metrics, OS identity and capability detection."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from collectors.kinds import Kind, registry
+from devices import capabilities, metrics
+from devices.parsers import (
+    parse_df,
+    parse_diskstats,
+    parse_loadavg,
+    parse_meminfo,
+    parse_net_dev,
+    parse_os_release,
+    parse_proc_stat,
+    parse_uptime,
+)
+
+SYSTEM = "system"
+INVENTORY = "inventory"
+DAY_S = 24 * 3600
+
+_interval = settings.SYSTEM_METRICS_INTERVAL
+
+for kind in (
+    Kind("proc-stat", "cat /proc/stat", parse_proc_stat, "CPU time counters, boot time, "
+         "processes", metrics.store_proc_stat, interval_s=_interval),
+    Kind("meminfo", "cat /proc/meminfo", parse_meminfo, "Memory and swap",
+         metrics.store_meminfo, interval_s=_interval),
+    Kind("loadavg", "cat /proc/loadavg", parse_loadavg, "Load averages",
+         metrics.store_loadavg, interval_s=_interval),
+    Kind("uptime", "cat /proc/uptime", parse_uptime, "Seconds since boot",
+         metrics.store_uptime, interval_s=_interval),
+    Kind("net-dev", "cat /proc/net/dev", parse_net_dev, "Network interface counters",
+         metrics.store_net_dev, interval_s=_interval),
+    Kind("diskstats", "cat /proc/diskstats", parse_diskstats, "Block device I/O counters",
+         metrics.store_diskstats, interval_s=_interval),
+    # -B1 gives exact bytes; -P keeps one line per filesystem; -x drops pseudo filesystems early.
+    Kind("df", "df -P -B1 -T -x tmpfs -x devtmpfs -x squashfs -x overlay", parse_df,
+         "Filesystem usage", metrics.store_df, interval_s=_interval, ok_exit_codes=frozenset({0, 1})),
+    Kind("os-release", "cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null "
+         "|| cat /etc/lsb-release", parse_os_release, "Operating system identity",
+         metrics.store_os_release, group=INVENTORY, interval_s=DAY_S),
+    Kind(capabilities.KIND, capabilities.COMMAND, capabilities.parse_capabilities,
+         "Tools available to our user, CPU, memory, GPUs", metrics.store_capabilities,
+         group=INVENTORY, interval_s=DAY_S),
+):  # fmt: skip
+    registry.register(kind)

@@ -1,0 +1,43 @@
+"""Pure parsers for system command outputs (``/proc`` files, ``df``, ``os-release``).
+
+Each ``parse_*`` function turns a command's text into frozen dataclasses with units in field
+names, and raises ``collectors.parsing.ParseError`` on output it does not understand.
+"""
+
+from devices.parsers.df import Filesystem, parse_df
+from devices.parsers.os_release import OsRelease, parse_os_release
+from devices.parsers.proc import (
+    CpuTimes,
+    DiskStat,
+    LoadAvg,
+    MemInfo,
+    NetDev,
+    ProcStat,
+    Uptime,
+    parse_diskstats,
+    parse_loadavg,
+    parse_meminfo,
+    parse_net_dev,
+    parse_proc_stat,
+    parse_uptime,
+)
+
+__all__ = [
+    "CpuTimes",
+    "DiskStat",
+    "Filesystem",
+    "LoadAvg",
+    "MemInfo",
+    "NetDev",
+    "OsRelease",
+    "ProcStat",
+    "Uptime",
+    "parse_df",
+    "parse_diskstats",
+    "parse_loadavg",
+    "parse_meminfo",
+    "parse_net_dev",
+    "parse_os_release",
+    "parse_proc_stat",
+    "parse_uptime",
+]

@@ -1,0 +1,17 @@
+"""Celery tasks of the devices app."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from devices.retention import prune
+
+
+@shared_task(name="devices.prune_metrics", ignore_result=True)
+def prune_metrics() -> dict[str, int]:
+    cutoff = timezone.now() - dt.timedelta(days=settings.METRICS_RETENTION_DAYS)
+    return prune(cutoff)

@@ -1,0 +1,262 @@
+"""Settings for every Infrastructor process, read from the environment (see .env.example).
+
+One file for every environment: what differs between a laptop, CI and a homelab server is set
+with environment variables or a `.env` file next to manage.py, never with settings trees.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import django_stubs_ext
+import environ
+
+# Lets `admin.ModelAdmin[Device]` and friends (generic in the type stubs) work at run time.
+django_stubs_ext.monkeypatch()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+_env_file = Path(env.str("INFRA_ENV_FILE", default=str(BASE_DIR / ".env")))
+if _env_file.is_file():
+    environ.Env.read_env(_env_file, overwrite=False)
+
+# The default key only exists so a fresh checkout runs; `./infra start` writes a random one to
+# .env, and a system check warns whenever the default is in use.
+INSECURE_DEFAULT_SECRET_KEY = "insecure-dev-key-set-SECRET_KEY-in-.env"
+SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEFAULT_SECRET_KEY)
+DEBUG = env.bool("DEBUG", default=False)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+WEB_PORT = env.int("WEB_PORT", default=9101)
+MCP_PORT = env.int("MCP_PORT", default=9102)
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
+    "channels",
+    "django_celery_beat",
+    "infrastructor.apps.InfrastructorConfig",
+    "collectors",
+    "devices",
+    "containers",
+    "zfs",
+    "proxies",
+    "mcp_bridge",
+]
+
+MIDDLEWARE = [
+    "infrastructor.logs.CorrelationIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "infrastructor.urls"
+ASGI_APPLICATION = "infrastructor.asgi.application"
+WSGI_APPLICATION = None
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db(
+        "DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/infrastructor"
+    ),
+}
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
+        "KEY_PREFIX": "infra",
+    }
+}
+CHANNEL_LAYERS = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {
+            "hosts": [env.str("CHANNELS_REDIS_URL", default=REDIS_URL)],
+            "prefix": "infra:channels",
+        },
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static")))
+# Static files (admin, Swagger UI) are served by the app itself, from the installed packages:
+# the platform works offline and needs no separate web server.
+WHITENOISE_USE_FINDERS = True
+
+# --- Security headers (the API and admin are meant to sit behind a TLS-terminating proxy) ---
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
+)
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+
+# --- API ---
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "infrastructor.auth.ApiTokenAuthentication",
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["infrastructor.auth.ScopePermission"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["infrastructor.auth.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env.str("API_RATE_LIMIT", default="1200/min"),
+        "anon": env.str("API_RATE_LIMIT_ANON", default="60/min"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Infrastructor API",
+    "DESCRIPTION": "Devices, collection runs, events and metrics of an agentless homelab monitor.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+SIMPLE_JWT = {"AUTH_HEADER_TYPES": ("Bearer",), "SIGNING_KEY": SECRET_KEY}
+
+# --- Celery ---
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL)
+CELERY_RESULT_EXPIRES = 3600
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_DEFAULT_QUEUE", default="default")
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = False
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A device's site is polled from the queue "<prefix><site>"; devices without a site use the
+# default queue. A worker started with `-Q site.garage` polls only the garage.
+SITE_QUEUE_PREFIX = env.str("SITE_QUEUE_PREFIX", default="site.")
+
+# --- Collection ---
+SSH_CONNECT_TIMEOUT = env.float("SSH_CONNECT_TIMEOUT", default=10.0)
+SSH_COMMAND_TIMEOUT = env.float("SSH_COMMAND_TIMEOUT", default=60.0)
+SSH_KEEPALIVE_INTERVAL = env.int("SSH_KEEPALIVE_INTERVAL", default=30)
+SSH_POOL_IDLE_SECONDS = env.int("SSH_POOL_IDLE_SECONDS", default=600)
+# Devices whose private keys are stored in the database are encrypted with this key (derived
+# from SECRET_KEY when empty). Changing it makes stored keys unreadable.
+DEVICE_SECRET_KEY = env.str("DEVICE_SECRET_KEY", default="")
+COLLECT_OFFLINE_AFTER_FAILURES = env.int("COLLECT_OFFLINE_AFTER_FAILURES", default=2)
+COLLECT_BACKOFF_BASE_SECONDS = env.int("COLLECT_BACKOFF_BASE_SECONDS", default=30)
+COLLECT_BACKOFF_MAX_SECONDS = env.int("COLLECT_BACKOFF_MAX_SECONDS", default=900)
+SYSTEM_METRICS_INTERVAL = env.int("SYSTEM_METRICS_INTERVAL", default=30)
+STALE_AFTER_SECONDS = env.int("STALE_AFTER_SECONDS", default=600)
+METRICS_RETENTION_DAYS = env.int("METRICS_RETENTION_DAYS", default=30)
+IGNORED_FILESYSTEM_TYPES = env.list(
+    "IGNORED_FILESYSTEM_TYPES",
+    default=[
+        "tmpfs", "devtmpfs", "squashfs", "overlay", "proc", "sysfs", "cgroup", "cgroup2",
+        "devpts", "mqueue", "debugfs", "tracefs", "securityfs", "pstore", "bpf", "autofs",
+        "efivarfs", "fusectl", "configfs", "hugetlbfs", "ramfs", "nsfs", "binfmt_misc",
+    ],
+)  # fmt: skip
+
+# --- Logging ---
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")  # text | json
+LOG_DIR = env.str("LOG_DIR", default="")
+LOG_FILE_MAX_BYTES = env.int("LOG_FILE_MAX_BYTES", default=10 * 1024 * 1024)
+LOG_FILE_BACKUPS = env.int("LOG_FILE_BACKUPS", default=5)
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"correlation": {"()": "infrastructor.logs.CorrelationIdFilter"}},
+    "formatters": {
+        "text": {
+            "format": "%(asctime)s %(levelname)s %(name)s [%(correlation_id)s] %(message)s",
+        },
+        "json": {"()": "infrastructor.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["correlation"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "paramiko": {"level": "WARNING"},
+        "django.db.backends": {"level": "WARNING"},
+    },
+}
+if LOG_DIR:
+    # One rotated file per process name (web, worker, beat), so `./infra logs worker` is simple.
+    Path(LOG_DIR).mkdir(parents=True, exist_ok=True)
+    LOGGING["handlers"]["file"] = {  # type: ignore[index]
+        "class": "logging.handlers.RotatingFileHandler",
+        "filename": str(Path(LOG_DIR) / f"{env.str('INFRA_PROCESS', default='app')}.log"),
+        "maxBytes": LOG_FILE_MAX_BYTES,
+        "backupCount": LOG_FILE_BACKUPS,
+        "formatter": LOG_FORMAT,
+        "filters": ["correlation"],
+    }
+    LOGGING["root"]["handlers"] = ["console", "file"]  # type: ignore[index]

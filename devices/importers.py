@@ -13,7 +13,6 @@ The command, the API and MCP all call `read_ssh_config()` / `load_ssh_config()` 
 from __future__ import annotations
 
 import glob
-import os
 import re
 import shlex
 from collections.abc import Sequence
@@ -113,8 +112,8 @@ class ImportReport:
             out.append(_line("~", outcome, with_target=True))
         for outcome in [*self.unchanged, *self.skipped]:
             out.append(_line("=", outcome, with_target=not outcome.host.skip_reason))
-        for outcome in self.invalid:
-            out.append(_line("!", outcome, with_target=False))
+        # An invalid host is named as written in the config: that is where it gets fixed.
+        out.extend(f"! {o.host.alias}: {o.detail}" for o in self.invalid)
         return out
 
     def summary(self) -> str:
@@ -236,7 +235,8 @@ def _include_targets(
         pattern = Path(word).expanduser()
         if not pattern.is_absolute():
             pattern = base / pattern
-        found = sorted(glob.glob(str(pattern)))
+        # glob(3) semantics as in ssh: absolute patterns, and `*` does not match dotfiles.
+        found = sorted(glob.glob(str(pattern)))  # noqa: PTH207
         # ssh silently ignores an Include matching nothing; an import says so, it may be a typo.
         if not found:
             warnings.append(f"{path}:{number}: Include {word!r} matched no file")
@@ -264,11 +264,12 @@ def _resolve(config: paramiko.SSHConfig, alias: str) -> ImportedHost:
         address=options.get("hostname", alias),
         username=options.get("user", DEFAULT_USERNAME),
     )
-    identity_files: list[str] = options.get("identityfile") or []
-    if identity_files:
-        # paramiko has already expanded `~` (and %h, %u...); ssh tries them in order.
+    # A list (ssh tries each in turn), whatever paramiko's str-only stubs say; `~`, %h, %u...
+    # are already expanded.
+    identity_files: object = options.get("identityfile")
+    if isinstance(identity_files, list) and identity_files:
         host.auth_method = AuthMethod.KEY_FILE
-        host.key_path = identity_files[0]
+        host.key_path = str(identity_files[0])
         if len(identity_files) > 1:
             host.notes.append(f"using the first of {len(identity_files)} IdentityFiles")
     if "proxyjump" in options or options.get("proxycommand"):

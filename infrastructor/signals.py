@@ -8,7 +8,8 @@ from celery.signals import before_task_publish, task_postrun, task_prerun
 
 from infrastructor.logs import get_correlation_id, new_correlation_id, set_correlation_id
 
-_HEADER = "correlation_id"
+# Not "correlation_id": Celery uses that header name for the task id.
+_HEADER = "infra_correlation_id"
 
 
 @before_task_publish.connect

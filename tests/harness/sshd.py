@@ -227,7 +227,7 @@ def _reap_orphaned_hosts() -> None:
         except (OSError, UnicodeDecodeError):
             continue
         match = _LISTENER_CONFIG.search(cmdline)
-        if not (cmdline.startswith("sshd") or cmdline.startswith(str(SSHD))) or not match:
+        if not cmdline.startswith(("sshd", str(SSHD))) or not match:
             continue
         victims = _freeze_tree(pid)
         for victim in victims:

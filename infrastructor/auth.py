@@ -84,15 +84,16 @@ class ScopePermission(permissions.BasePermission):
 
 
 class PerTokenThrottle(throttling.SimpleRateThrottle):
-    """One bucket per token (or per user for sessions/JWT, per address when anonymous)."""
+    """One bucket per token (or per user for sessions/JWT). Anonymous callers are limited by
+    DRF's AnonRateThrottle instead, with their own, lower rate."""
 
     scope = "token"
 
-    def get_cache_key(self, request: Request, view: APIView) -> str:
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
         if isinstance(request.auth, ApiToken):
             ident = f"token-{request.auth.pk}"
         elif request.user is not None and request.user.is_authenticated:
             ident = f"user-{request.user.pk}"
         else:
-            ident = f"anon-{self.get_ident(request)}"
+            return None
         return self.cache_format % {"scope": self.scope, "ident": ident}

@@ -10,10 +10,12 @@ from django.core.checks import Warning, register
 
 @register()
 def secret_key_is_not_the_default(**_: Any) -> list[Warning]:
-    if settings.SECRET_KEY == settings.INSECURE_DEFAULT_SECRET_KEY and not settings.DEBUG:
+    placeholder = "change-me" in settings.SECRET_KEY or len(settings.SECRET_KEY) < 32
+    default = settings.SECRET_KEY == settings.INSECURE_DEFAULT_SECRET_KEY
+    if (default or placeholder) and not settings.DEBUG:
         return [
             Warning(
-                "SECRET_KEY is the built-in development key.",
+                "SECRET_KEY is the built-in development key, a placeholder or too short.",
                 hint="Set SECRET_KEY in .env (./infra start writes a random one).",
                 id="infrastructor.W001",
             )

@@ -38,7 +38,8 @@ def check_redis() -> dict[str, Any]:
 
 def check_workers() -> dict[str, Any]:
     try:
-        replies = celery_app.control.ping(timeout=WORKER_PING_TIMEOUT_S) or []
+        # limit=1: answer as soon as one worker replies instead of waiting out the timeout.
+        replies = celery_app.control.ping(timeout=WORKER_PING_TIMEOUT_S, limit=1) or []
     except Exception as e:  # broker errors come in many types
         return {"ok": False, "workers": [], "error": f"{type(e).__name__}: {e}"}
     names = sorted(name for reply in replies for name in reply)

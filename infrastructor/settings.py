@@ -162,7 +162,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": env.int("API_PAGE_SIZE", default=50),
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["infrastructor.auth.PerTokenThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "infrastructor.auth.PerTokenThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {
         "token": env.str("API_RATE_LIMIT", default="1200/min"),
         "anon": env.str("API_RATE_LIMIT_ANON", default="60/min"),

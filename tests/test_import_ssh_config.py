@@ -251,6 +251,20 @@ def test_an_alias_that_is_not_a_valid_device_name_is_sanitised_and_says_so(home:
 
 
 @pytest.mark.django_db
+def test_aliases_that_sanitise_to_a_taken_name_or_to_nothing_are_invalid(home: Path) -> None:
+    # given
+    config = write(home / ".ssh/config", "Host web+1 web-1 @@\n  HostName 10.0.0.3\n")
+
+    # when
+    out, _ = run(str(config))
+
+    # then
+    assert list(Device.objects.values_list("name", flat=True)) == ["web-1"]
+    assert "! web-1: device name 'web-1' is already taken by 'web+1'" in out
+    assert "! @@: no usable device name can be made from this alias" in out
+
+
+@pytest.mark.django_db
 def test_tags_given_on_the_command_line_go_on_every_new_device(home: Path) -> None:
     # given
     config = write(home / ".ssh/config", "Host a b\n")

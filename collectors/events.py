@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 def record_event(
     *,
     kind: str,
-    type: str,  # noqa: A002  (the field's name in the data contract)
+    type: str,
     summary: str,
     device: Device | None = None,
     severity: str = Severity.INFO,

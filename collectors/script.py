@@ -68,7 +68,7 @@ def build_script(sections: Sequence[Section], nonce: str, section_timeout_s: int
             f"printf '\\n%s B %s\\n' \"$M\" {name} >&2",
             f"_ifr_run {int(section_timeout_s)} {shlex.quote(section.command)}",
             "_ifr_rc=$?",
-            f"printf '\\n%s E %s %d\\n' \"$M\" {name} \"$_ifr_rc\"",
+            f'printf \'\\n%s E %s %d\\n\' "$M" {name} "$_ifr_rc"',
         ]
     lines.append("printf '%s DONE\\n' \"$M\"")
     return "\n".join(lines) + "\n"

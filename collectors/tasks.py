@@ -55,18 +55,16 @@ def dispatch_group(group: str) -> int:
     sent = 0
     for device in Device.objects.due_for_attempt(now).only("pk", "site"):
         collect_device.apply_async(
-            args=[device.pk, kinds], kwargs={"trigger": Trigger.SCHEDULE},
+            args=(device.pk, kinds), kwargs={"trigger": Trigger.SCHEDULE},
             queue=device.queue, expires=interval,
         )  # fmt: skip
         sent += 1
     return sent
 
 
-def enqueue_collection(
-    device: Device, kinds: list[str] | None, *, trigger: str, actor: str
-) -> str:
+def enqueue_collection(device: Device, kinds: list[str] | None, *, trigger: str, actor: str) -> str:
     """Ask a worker to collect now (admin, API, MCP). Returns the Celery task id."""
     result = collect_device.apply_async(
-        args=[device.pk, kinds], kwargs={"trigger": trigger, "actor": actor}, queue=device.queue
+        args=(device.pk, kinds), kwargs={"trigger": trigger, "actor": actor}, queue=device.queue
     )
     return str(result.id)

@@ -2,7 +2,7 @@ from django.apps import AppConfig
 
 
 class ContainersConfig(AppConfig):
-    """Docker containers and Compose projects (collection kinds arrive with the containers feature)."""
+    """Docker containers and Compose projects (kinds arrive with the containers feature)."""
 
     name = "containers"
     default_auto_field = "django.db.models.BigAutoField"

@@ -29,7 +29,7 @@ _STATUS_COLOURS = {
 
 def _bytes(value: float | None) -> str:
     if value is None:
-        return "–"
+        return "-"
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if abs(value) < 1024 or unit == "PiB":
             return f"{value:.1f} {unit}" if unit != "B" else f"{value:.0f} B"
@@ -118,11 +118,13 @@ class DeviceAdmin(admin.ModelAdmin[Device]):
 
     @admin.display(description="Pinned host key")
     def host_key_display(self, obj: Device) -> str:
-        return fingerprint(obj.host_key) if obj.host_key else "not pinned yet (first contact pins it)"
+        return (
+            fingerprint(obj.host_key) if obj.host_key else "not pinned yet (first contact pins it)"
+        )
 
     @admin.display(description="Offered host key")
     def offered_host_key_display(self, obj: Device) -> str:
-        return fingerprint(obj.offered_host_key) if obj.offered_host_key else "–"
+        return fingerprint(obj.offered_host_key) if obj.offered_host_key else "-"
 
     @admin.display(description="Stored private key")
     def stored_key_display(self, obj: Device) -> str:
@@ -156,13 +158,13 @@ class DeviceAdmin(admin.ModelAdmin[Device]):
     @admin.display(description="Latest values")
     def latest_metrics(self, obj: Device) -> SafeString | str:
         if obj.pk is None:
-            return "–"
+            return "-"
         system = metrics.latest_system(obj)
         if system is None:
             return "no data yet"
         rows: list[tuple[str, str]] = [
             ("Collected", f"{system.collected_at:%Y-%m-%d %H:%M:%S} UTC"),
-            ("CPU", f"{system.cpu_pct:.1f} %" if system.cpu_pct is not None else "– (next poll)"),
+            ("CPU", f"{system.cpu_pct:.1f} %" if system.cpu_pct is not None else "- (next poll)"),
             ("Memory", f"{_bytes(system.mem_used_bytes)} of {_bytes(system.mem_total_bytes)}"
                        + (f" ({system.mem_used_pct:.1f} %)" if system.mem_used_pct else "")),
             ("Swap", f"{_bytes(system.swap_used_bytes)} of {_bytes(system.swap_total_bytes)}"),
@@ -176,8 +178,11 @@ class DeviceAdmin(admin.ModelAdmin[Device]):
             rows.append((f"NIC {nic.name}", f"rx {_bytes(nic.rx_bytes_per_s)}/s, "
                          f"tx {_bytes(nic.tx_bytes_per_s)}/s"))  # fmt: skip
         for disk in metrics.latest_disks(obj):
-            rows.append((f"Disk {disk.name}", f"read {_bytes(disk.read_bytes_per_s)}/s, write "
-                         f"{_bytes(disk.write_bytes_per_s)}/s, busy {disk.busy_pct} %"))  # fmt: skip
+            io = (
+                f"read {_bytes(disk.read_bytes_per_s)}/s, "
+                f"write {_bytes(disk.write_bytes_per_s)}/s, busy {disk.busy_pct} %"
+            )
+            rows.append((f"Disk {disk.name}", io))
         return format_html(
             "<table>{}</table>",
             format_html_join("", "<tr><th scope='row'>{}</th><td>{}</td></tr>", rows),

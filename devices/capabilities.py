@@ -26,10 +26,13 @@ for t in docker zpool zfs smartctl journalctl ss virsh lspci lsblk; do
   p=$(command -v "$t" 2>/dev/null) && echo "tool.$t.path=$p"
 done
 if command -v docker >/dev/null 2>&1; then
-  v=$(docker version --format '{{.Server.Version}}' 2>/dev/null) && echo "tool.docker.usable=1" \
-    && echo "tool.docker.version=$v"
-  v=$(docker compose version --short 2>/dev/null) && echo "tool.docker-compose.path=docker compose" \
-    && echo "tool.docker-compose.usable=1" && echo "tool.docker-compose.version=$v"
+  if v=$(docker version --format '{{.Server.Version}}' 2>/dev/null); then
+    echo "tool.docker.usable=1"; echo "tool.docker.version=$v"
+  fi
+  if v=$(docker compose version --short 2>/dev/null); then
+    echo "tool.docker-compose.path=docker compose"
+    echo "tool.docker-compose.usable=1"; echo "tool.docker-compose.version=$v"
+  fi
 fi
 if command -v smartctl >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then echo "tool.smartctl.usable=1"
@@ -37,8 +40,10 @@ if command -v smartctl >/dev/null 2>&1; then
     echo "tool.smartctl.usable=1"; echo "tool.smartctl.sudo=1"
   fi
 fi
-command -v zpool >/dev/null 2>&1 && zpool list -H -o name >/dev/null 2>&1 && echo "tool.zpool.usable=1"
-command -v zfs >/dev/null 2>&1 && zfs list -H -o name -d 0 >/dev/null 2>&1 && echo "tool.zfs.usable=1"
+command -v zpool >/dev/null 2>&1 && zpool list -H -o name >/dev/null 2>&1 \
+  && echo "tool.zpool.usable=1"
+command -v zfs >/dev/null 2>&1 && zfs list -H -o name -d 0 >/dev/null 2>&1 \
+  && echo "tool.zfs.usable=1"
 command -v journalctl >/dev/null 2>&1 && journalctl -n 0 -q >/dev/null 2>&1 \
   && echo "tool.journalctl.usable=1"
 command -v ss >/dev/null 2>&1 && ss -H -tln >/dev/null 2>&1 && echo "tool.ss.usable=1"

@@ -37,8 +37,10 @@ for kind in (
     Kind("diskstats", "cat /proc/diskstats", parse_diskstats, "Block device I/O counters",
          metrics.store_diskstats, interval_s=_interval),
     # -B1 gives exact bytes; -P keeps one line per filesystem; -x drops pseudo filesystems early.
+    # df exits 1 when one mount is unreadable (stale NFS, FUSE of another user): the rest counts.
     Kind("df", "df -P -B1 -T -x tmpfs -x devtmpfs -x squashfs -x overlay", parse_df,
-         "Filesystem usage", metrics.store_df, interval_s=_interval, ok_exit_codes=frozenset({0, 1})),
+         "Filesystem usage", metrics.store_df, interval_s=_interval,
+         ok_exit_codes=frozenset({0, 1})),
     Kind("os-release", "cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null "
          "|| cat /etc/lsb-release", parse_os_release, "Operating system identity",
          metrics.store_os_release, group=INVENTORY, interval_s=DAY_S),

@@ -207,6 +207,8 @@ def store_df(ctx: StoreContext, facts: list[Filesystem]) -> None:
     for fs in facts:
         if (fs.type and fs.type in ignored) or fs.mountpoint in seen or not fs.size_bytes:
             continue
+        if fs.used_bytes is None or fs.available_bytes is None:
+            continue  # "-" in df's columns: a mount it could not stat
         seen.add(fs.mountpoint)  # bind mounts repeat a mountpoint's filesystem; keep the first
         rows.append(
             FilesystemSample(

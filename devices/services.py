@@ -103,7 +103,9 @@ def note_host_key_changed(device: Device, *, offered: str) -> None:
     now = timezone.now()
     first_time = device.offered_host_key != offered or device.status != "host_key_changed"
     device.offered_host_key = offered
-    reason = f"host key changed: pinned {fingerprint(device.host_key)}, offered {fingerprint(offered)}"
+    reason = (
+        f"host key changed: pinned {fingerprint(device.host_key)}, offered {fingerprint(offered)}"
+    )
     _set_status(device, DeviceStatus.HOST_KEY_CHANGED, reason, now)
     device.save(
         update_fields=["offered_host_key", "status", "status_reason", "status_changed_at",

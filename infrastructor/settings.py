@@ -23,7 +23,7 @@ if _env_file.is_file():
 
 # The default key only exists so a fresh checkout runs; `./infra start` writes a random one to
 # .env, and a system check warns whenever the default is in use.
-INSECURE_DEFAULT_SECRET_KEY = "insecure-dev-key-set-SECRET_KEY-in-.env"
+INSECURE_DEFAULT_SECRET_KEY = "insecure-dev-key-set-SECRET_KEY-in-.env"  # noqa: S105
 SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_DEFAULT_SECRET_KEY)
 DEBUG = env.bool("DEBUG", default=False)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
@@ -89,9 +89,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/infrastructor"
-    ),
+    "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/infrastructor"),
 }
 DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

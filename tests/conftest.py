@@ -173,7 +173,9 @@ def _wait_for_worker(worker: WorkerProcess, timeout: float = 30.0) -> None:
     while time.monotonic() < deadline:
         if worker.proc.poll() is not None:
             raise RuntimeError(f"celery worker exited:\n{worker.output()}")
-        replies = app.control.ping(destination=[f"{worker.site}@{os.uname().nodename}"], timeout=0.5)
+        replies = app.control.ping(
+            destination=[f"{worker.site}@{os.uname().nodename}"], timeout=0.5
+        )
         if replies:
             return
     raise RuntimeError(f"celery worker did not answer within {timeout} s:\n{worker.output()}")

@@ -42,9 +42,11 @@ def test_a_registered_device_is_collected_by_a_worker_and_served_by_the_api(
     assert response.json()["queue"] == celery_worker.queue
     # then the worker collects over SSH and the rows are there
     run = wait_until(
-        lambda: CollectionRun.objects.filter(device_id=device_id)
-        .exclude(status=RunStatus.RUNNING)
-        .first(),
+        lambda: (
+            CollectionRun.objects.filter(device_id=device_id)
+            .exclude(status=RunStatus.RUNNING)
+            .first()
+        ),
         timeout=60,
     )
     assert run.status == RunStatus.OK, (run.kind_results, celery_worker.output())

@@ -203,9 +203,9 @@ class SSHConnection:
                     out += chan.recv(_READ_CHUNK)
                 while chan.recv_stderr_ready():
                     err += chan.recv_stderr(_READ_CHUNK)
-                if chan.exit_status_ready() and not chan.recv_ready():
-                    if not chan.recv_stderr_ready():
-                        break
+                done = chan.exit_status_ready()
+                if done and not chan.recv_ready() and not chan.recv_stderr_ready():
+                    break
                 if chan.closed or not self._transport.is_active():
                     lost = not chan.exit_status_ready()
                     break

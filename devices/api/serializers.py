@@ -49,7 +49,9 @@ def latest_summary(device: Device) -> dict[str, Any]:
     system = metrics.latest_system(device)
     return {
         "system": SystemSampleSerializer(system).data if system else None,
-        "filesystems": FilesystemSampleSerializer(metrics.latest_filesystems(device), many=True).data,
+        "filesystems": FilesystemSampleSerializer(
+            metrics.latest_filesystems(device), many=True
+        ).data,
         "interfaces": InterfaceSampleSerializer(metrics.latest_interfaces(device), many=True).data,
         "disks": DiskSampleSerializer(metrics.latest_disks(device), many=True).data,
     }
@@ -102,7 +104,9 @@ class DeviceSerializer(serializers.ModelSerializer[Device]):
         } | attrs
         if merged["transport"] == Transport.SSH:
             if merged["auth_method"] == AuthMethod.KEY_FILE and not merged["key_path"]:
-                raise serializers.ValidationError({"key_path": "Required for auth method key_file."})
+                raise serializers.ValidationError(
+                    {"key_path": "Required for auth method key_file."}
+                )
             if (
                 merged["auth_method"] == AuthMethod.STORED_KEY
                 and not merged["has_key"]

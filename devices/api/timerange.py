@@ -22,7 +22,9 @@ def parse_instant(value: str | None, *, name: str, now: dt.datetime) -> dt.datet
         return now - dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
     parsed = parse_datetime(value.strip().replace(" ", "+"))
     if parsed is None:
-        raise ValidationError({name: f"Expected an ISO 8601 time or a duration like 24h, got {value!r}."})
+        raise ValidationError(
+            {name: f"Expected an ISO 8601 time or a duration like 24h, got {value!r}."}
+        )
     if timezone.is_naive(parsed):
         parsed = parsed.replace(tzinfo=dt.UTC)
     return parsed

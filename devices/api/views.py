@@ -23,10 +23,6 @@ from devices.api.serializers import (
     ConnectionTestSerializer,
     DeviceDetailSerializer,
     DeviceSerializer,
-    DiskSampleSerializer,
-    FilesystemSampleSerializer,
-    InterfaceSampleSerializer,
-    SystemSampleSerializer,
     latest_summary,
 )
 from devices.api.timerange import parse_range
@@ -35,10 +31,10 @@ from devices.services import check_connection
 from infrastructor.actors import actor_for
 
 SERIES = {
-    "system": ("system_samples", SystemSampleSerializer),
-    "filesystems": ("filesystem_samples", FilesystemSampleSerializer),
-    "interfaces": ("interface_samples", InterfaceSampleSerializer),
-    "disks": ("disk_samples", DiskSampleSerializer),
+    "system": "system_samples",
+    "filesystems": "filesystem_samples",
+    "interfaces": "interface_samples",
+    "disks": "disk_samples",
 }
 MAX_POINTS = 5000
 
@@ -73,9 +69,7 @@ class DeviceViewSet(viewsets.ModelViewSet[Device]):
                 registry.resolve(kinds)
         except UnknownKind as e:
             raise ValidationError({"kinds": str(e)}) from e
-        task_id = enqueue_collection(
-            device, kinds, trigger=Trigger.API, actor=actor_for(request)
-        )
+        task_id = enqueue_collection(device, kinds, trigger=Trigger.API, actor=actor_for(request))
         return Response(
             {"task_id": task_id, "device": device.pk, "queue": device.queue},
             status=status.HTTP_202_ACCEPTED,
@@ -97,7 +91,7 @@ class DeviceViewSet(viewsets.ModelViewSet[Device]):
         series = request.query_params.get("series", "system")
         if series not in SERIES:
             raise ValidationError({"series": f"one of {', '.join(SERIES)}"})
-        relation, serializer_class = SERIES[series]
+        relation = SERIES[series]
         start, end = parse_range(
             request.query_params.get("since"),
             request.query_params.get("until"),
@@ -136,5 +130,7 @@ def _requested_fields(raw: str | None, allowed: list[str]) -> list[str]:
     fields = [f.strip() for f in raw.split(",") if f.strip()]
     unknown = [f for f in fields if f not in allowed]
     if unknown:
-        raise ValidationError({"fields": f"unknown: {', '.join(unknown)}; known: {', '.join(allowed)}"})
+        raise ValidationError(
+            {"fields": f"unknown: {', '.join(unknown)}; known: {', '.join(allowed)}"}
+        )
     return fields if "collected_at" in fields else ["collected_at", *fields]

@@ -158,4 +158,3 @@ class Device(models.Model):
         tools = self.capabilities.get("tools", {}) if isinstance(self.capabilities, dict) else {}
         entry = tools.get(name) if isinstance(tools, dict) else None
         return bool(entry and entry.get("usable"))
-

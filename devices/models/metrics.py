@@ -42,6 +42,9 @@ class SystemSample(models.Model):
             models.UniqueConstraint(fields=["device", "collected_at"], name="sys_one_per_poll")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.device_id} @ {self.collected_at:%Y-%m-%d %H:%M:%S}"
+
 
 class FilesystemSample(models.Model):
     """Usage of one mounted filesystem (as `df` sees it) at one poll."""
@@ -58,6 +61,9 @@ class FilesystemSample(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["device", "-collected_at"], name="fs_device_time")]
+
+    def __str__(self) -> str:
+        return f"{self.mountpoint} @ {self.collected_at:%Y-%m-%d %H:%M:%S}"
 
 
 class InterfaceSample(models.Model):
@@ -78,6 +84,9 @@ class InterfaceSample(models.Model):
     class Meta:
         indexes = [models.Index(fields=["device", "-collected_at"], name="if_device_time")]
 
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.collected_at:%Y-%m-%d %H:%M:%S}"
+
 
 class DiskSample(models.Model):
     """I/O of one block device between two polls (rates per second, busy % of the interval)."""
@@ -94,6 +103,9 @@ class DiskSample(models.Model):
     class Meta:
         indexes = [models.Index(fields=["device", "-collected_at"], name="disk_device_time")]
 
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.collected_at:%Y-%m-%d %H:%M:%S}"
+
 
 class CounterState(models.Model):
     """The raw counters of a device's previous poll, from which the next poll computes rates."""
@@ -101,3 +113,6 @@ class CounterState(models.Model):
     device = models.OneToOneField(Device, on_delete=models.CASCADE, related_name="counter_state")
     collected_at = models.DateTimeField()
     data = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"counters of device {self.device_id}"

@@ -106,8 +106,12 @@ def test_filters_and_search_narrow_the_list(operator_client: APIClient) -> None:
         "/api/devices/", NEW_DEVICE | {"name": "pve", "tags": ["hypervisor"], "site": ""},
         format="json",
     )  # fmt: skip
-    assert [d["name"] for d in operator_client.get("/api/devices/?tag=storage").json()["results"]] == ["nas"]
-    assert [d["name"] for d in operator_client.get("/api/devices/?site=home").json()["results"]] == ["nas"]
+    assert [
+        d["name"] for d in operator_client.get("/api/devices/?tag=storage").json()["results"]
+    ] == ["nas"]
+    assert [
+        d["name"] for d in operator_client.get("/api/devices/?site=home").json()["results"]
+    ] == ["nas"]
     assert operator_client.get("/api/devices/?search=pve").json()["count"] == 1
     assert operator_client.get("/api/devices/?status=online").json()["count"] == 0
 

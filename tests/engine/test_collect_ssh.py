@@ -27,7 +27,8 @@ def test_a_device_is_collected_over_ssh_and_its_host_key_pinned(
     # when
     run = collect(ssh_device, trigger="cli")
     # then
-    assert run is not None and run.status == RunStatus.OK, run.kind_results
+    assert run is not None
+    assert run.status == RunStatus.OK, run.kind_results
     ssh_device.refresh_from_db()
     assert ssh_device.status == DeviceStatus.ONLINE
     assert ssh_device.host_key == sshd_host.host_public_key()
@@ -50,8 +51,8 @@ def test_capabilities_see_tools_through_shims_on_the_device(
     # given a host whose PATH has docker and smartctl
     host = sshd_factory(
         shims={
-            "docker": "#!/bin/sh\n[ \"$1\" = version ] && echo 27.3.1 && exit 0\n"
-            "[ \"$1\" = compose ] && echo 2.29.7 && exit 0\nexit 1\n",
+            "docker": '#!/bin/sh\n[ "$1" = version ] && echo 27.3.1 && exit 0\n'
+            '[ "$1" = compose ] && echo 2.29.7 && exit 0\nexit 1\n',
             "smartctl": "#!/bin/sh\necho 'smartctl 7.4'\n",
         }
     )
@@ -75,7 +76,7 @@ def test_garbage_from_one_command_is_a_parse_error_for_that_kind_only(
     host = sshd_factory(
         shims={
             "cat": "#!/bin/sh\nif [ \"$1\" = /proc/meminfo ]; then printf '\\x00\\xffgarbage\\n';"
-            " else exec /bin/cat \"$@\"; fi\n"
+            ' else exec /bin/cat "$@"; fi\n'
         }
     )
     device = device_for(host, client_key)
@@ -130,9 +131,8 @@ def test_a_device_coming_back_is_online_again_with_an_event(
     ssh_device.refresh_from_db()
     assert ssh_device.status == DeviceStatus.ONLINE
     assert ssh_device.next_attempt_at is None and ssh_device.consecutive_failures == 0
-    assert Event.objects.filter(device=ssh_device, type="device.online").first().summary.endswith(
-        "back online"
-    )
+    event = Event.objects.filter(device=ssh_device, type="device.online").first()
+    assert event is not None and event.summary.endswith("back online")
 
 
 def test_sshd_killed_mid_command_keeps_finished_kinds_and_records_the_loss(
@@ -149,7 +149,8 @@ def test_sshd_killed_mid_command_keeps_finished_kinds_and_records_the_loss(
     elapsed = time.monotonic() - started
     killer.join()
     # then
-    assert run is not None and run.status == RunStatus.PARTIAL, run.kind_results
+    assert run is not None
+    assert run.status == RunStatus.PARTIAL, run.kind_results
     assert run.error_type == "connection_lost", run.kind_results
     assert run.kind_results["uptime"]["status"] == KindStatus.OK
     assert run.kind_results["hang"]["error_type"] == "connection_lost"
@@ -218,7 +219,8 @@ def test_a_missing_key_file_is_a_configuration_error_without_dialling(
 ) -> None:
     device = device_for(sshd_host, Path("/nonexistent/key"))
     run = collect(device, ["uptime"], trigger="cli")
-    assert run is not None and run.error_type == "config_error"
+    assert run is not None
+    assert run.error_type == "config_error"
     assert "does not exist" in run.error
 
 
@@ -244,5 +246,6 @@ def test_hosts_in_network_namespaces_are_collected_at_their_own_addresses(
         devices.append(device_for(host, client_key, name=f"ns-{address.replace('.', '-')}"))
     for device in devices:
         run = collect(device, ["uptime", "loadavg"], trigger="cli")
-        assert run is not None and run.status == RunStatus.OK, (device.address, run.error)
+        assert run is not None
+        assert run.status == RunStatus.OK, (device.address, run.error)
     assert SystemSample.objects.filter(device__in=devices).count() == 3

@@ -12,7 +12,9 @@ from collectors.script import Section, build_script, new_nonce, script_finished,
 def run_sections(sections: list[Section], timeout_s: int = 5) -> tuple[str, str, str]:
     nonce = new_nonce()
     script = build_script(sections, nonce, timeout_s)
-    proc = subprocess.run(["/bin/sh", "-s"], input=script, capture_output=True, text=True, timeout=30)
+    proc = subprocess.run(
+        ["/bin/sh", "-s"], input=script, capture_output=True, text=True, timeout=30
+    )
     return nonce, proc.stdout, proc.stderr
 
 

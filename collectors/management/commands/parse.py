@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandParser
 
@@ -52,9 +52,9 @@ class Command(BaseCommand):
                 return sys.stdin.buffer.read().decode(errors="replace")
             return Path(name).read_bytes().decode(errors="replace")
         except OSError as e:
-            self._fail(f"cannot read {name}: {e.strerror or e}")
+            return self._fail(f"cannot read {name}: {e.strerror or e}")
 
-    def _fail(self, message: str) -> Any:
+    def _fail(self, message: str) -> NoReturn:
         # One line on stderr and exit status 2, no traceback: this is a tool for people.
         self.stderr.write(message.replace("\n", " "))
         sys.exit(2)

@@ -15,7 +15,7 @@ from collectors.models import Trigger
 from collectors.tasks import enqueue_collection
 from collectors.transports.base import ConfigError, fingerprint
 from devices import metrics
-from devices.models import Device, DeviceStatus
+from devices.models import Device, DeviceStatus, Transport
 from devices.services import check_connection, set_stored_private_key, trust_offered_host_key
 
 _STATUS_COLOURS = {
@@ -35,6 +35,16 @@ def _bytes(value: float | None) -> str:
             return f"{value:.1f} {unit}" if unit != "B" else f"{value:.0f} B"
         value /= 1024
     return f"{value:.1f} PiB"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
 
 
 class DeviceForm(forms.ModelForm[Device]):
@@ -118,9 +128,11 @@ class DeviceAdmin(admin.ModelAdmin[Device]):
 
     @admin.display(description="Pinned host key")
     def host_key_display(self, obj: Device) -> str:
-        return (
-            fingerprint(obj.host_key) if obj.host_key else "not pinned yet (first contact pins it)"
-        )
+        if obj.transport == Transport.LOCAL:
+            return "not used (local transport)"
+        if not obj.host_key:
+            return "not pinned yet (first contact pins it)"
+        return fingerprint(obj.host_key)
 
     @admin.display(description="Offered host key")
     def offered_host_key_display(self, obj: Device) -> str:
@@ -169,7 +181,7 @@ class DeviceAdmin(admin.ModelAdmin[Device]):
                        + (f" ({system.mem_used_pct:.1f} %)" if system.mem_used_pct else "")),
             ("Swap", f"{_bytes(system.swap_used_bytes)} of {_bytes(system.swap_total_bytes)}"),
             ("Load", f"{system.load_1} / {system.load_5} / {system.load_15}"),
-            ("Uptime", f"{(system.uptime_s or 0) / 86400:.1f} days"),
+            ("Uptime", _duration(system.uptime_s)),
         ]  # fmt: skip
         for fs in metrics.latest_filesystems(obj):
             rows.append((f"FS {fs.mountpoint}", f"{_bytes(fs.used_bytes)} of "

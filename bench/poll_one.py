@@ -103,7 +103,7 @@ def main() -> None:
             assert run is not None and run.status == "ok"
         results["ssh_cold"] = _stats(cold)
         results["ssh_warm"] = _stats(warm)
-        results["bytes_read"] = run.bytes_read
+        results["bytes_read"] = run.bytes_read if run is not None else None
 
         # The floor: OpenSSH's client over an open ControlMaster, same script, output discarded.
         script = build_script([Section(k, registry.get(k).command) for k in kinds], new_nonce(), 30)

@@ -54,15 +54,18 @@ def ensure_default_schedules(**_: Any) -> int:
             "kwargs": json.dumps(entry["kwargs"]),
         }
         if "every_s" in entry:
-            fields["interval"], _c = IntervalSchedule.objects.get_or_create(
-                every=entry["every_s"], period=IntervalSchedule.SECONDS
-            )
+            # filter().first(): the admin allows duplicate schedules, get_or_create would raise.
+            lookup = {"every": entry["every_s"], "period": IntervalSchedule.SECONDS}
+            fields["interval"] = IntervalSchedule.objects.filter(
+                **lookup
+            ).first() or IntervalSchedule.objects.create(**lookup)
             fields["expire_seconds"] = entry["expires_s"]
         else:
-            fields["crontab"], _c = CrontabSchedule.objects.get_or_create(
-                timezone="UTC", day_of_week="*", day_of_month="*", month_of_year="*",
-                **entry["crontab"],
-            )  # fmt: skip
+            cron = {"timezone": "UTC", "day_of_week": "*", "day_of_month": "*",
+                    "month_of_year": "*", **entry["crontab"]}  # fmt: skip
+            fields["crontab"] = CrontabSchedule.objects.filter(
+                **cron
+            ).first() or CrontabSchedule.objects.create(**cron)
         PeriodicTask.objects.create(**fields)
         created += 1
     if created:

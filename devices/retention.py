@@ -24,6 +24,8 @@ SERIES: list[tuple[type[models.Model], str]] = [
 
 def prune(cutoff: dt.datetime, *, batch_size: int = 5000) -> dict[str, int]:
     """Delete rows older than `cutoff` from every series; returns rows deleted per table."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
     deleted: dict[str, int] = {}
     for model, time_field in SERIES:
         total = 0

@@ -58,12 +58,14 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line: easy for Loki, jq and friends."""
 
     def format(self, record: logging.LogRecord) -> str:
+        cid = getattr(record, "correlation_id", "")
         payload: dict[str, Any] = {
             "ts": dt.datetime.fromtimestamp(record.created, tz=dt.UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
-            "correlation_id": getattr(record, "correlation_id", None) or None,
+            # The filter writes "-" for "none" (readable in text logs); JSON says null.
+            "correlation_id": None if cid in ("", "-") else cid,
         }
         for key in ("device", "kind", "run_id", "task_id"):
             if hasattr(record, key):

@@ -35,6 +35,8 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=5000)
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["batch_size"] < 1:
+            raise CommandError("--batch-size must be at least 1")
         cutoff = timezone.now() - parse_age(options["older_than"])
         deleted = prune(cutoff, batch_size=options["batch_size"])
         for table, count in deleted.items():

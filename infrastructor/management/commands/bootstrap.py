@@ -7,6 +7,7 @@ Safe to run on every start: it never changes what already exists.
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,15 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
 from devices.models import AuthMethod, Device, Transport
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read, also when a world-readable one is in the way."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
 
 
 class Command(BaseCommand):
@@ -34,14 +44,15 @@ class Command(BaseCommand):
         username = options["admin_user"]
         if not user_model.objects.filter(username=username).exists():
             password = secrets.token_urlsafe(12)
-            user_model.objects.create_superuser(username=username, email="", password=password)
             if options["password_file"]:
+                # Written before the user exists: if writing fails, the next run tries again
+                # instead of leaving an admin whose password nobody knows.
                 path = Path(options["password_file"])
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.touch(mode=0o600)
-                path.write_text(password + "\n")
+                _write_private(path, password + "\n")
+                user_model.objects.create_superuser(username=username, email="", password=password)
                 self.stdout.write(f"created admin user {username!r}; password in {path}")
             else:
+                user_model.objects.create_superuser(username=username, email="", password=password)
                 self.stdout.write(f"created admin user {username!r} with password {password}")
         else:
             self.stdout.write(f"admin user {username!r} exists")

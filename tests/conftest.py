@@ -108,6 +108,15 @@ def extra_kind() -> Iterator[Callable[..., Kind]]:
 
 
 @pytest.fixture(autouse=True)
+def _own_cache_namespace(settings: Any) -> None:
+    """Each test gets its own cache keys (throttle buckets, beat tick): nothing leaks between
+    tests or runs, and a platform using the same Redis is neither read nor disturbed."""
+    settings.CACHES = {
+        "default": settings.CACHES["default"] | {"KEY_PREFIX": f"infra-test-{uuid.uuid4().hex}"}
+    }
+
+
+@pytest.fixture(autouse=True)
 def _fresh_ssh_pool() -> Iterator[None]:
     """Connections kept open by one test must not serve the next one's device with the same id."""
     from collectors.transports.ssh import pool

@@ -202,3 +202,33 @@ def test_responses_carry_a_request_id_and_security_headers(viewer_client: APICli
     assert response["X-Frame-Options"] == "DENY"
     hostile = viewer_client.get("/api/devices/", HTTP_X_REQUEST_ID="bad id\nwith newline")
     assert hostile["X-Request-ID"] != "bad id\nwith newline"
+
+
+def test_each_token_has_its_own_rate_limit(operator_user, viewer_user, monkeypatch) -> None:
+    # given a limit of 3 requests a minute per token (DRF reads the rates when it is imported)
+    from infrastructor.auth import PerTokenThrottle
+
+    monkeypatch.setattr(PerTokenThrottle, "THROTTLE_RATES", {"token": "3/min"})
+    busy = _client(operator_user, "busy")
+    calm = _client(viewer_user, "calm")
+    # when one token goes over it
+    codes = [busy.get("/api/events/").status_code for _ in range(4)]
+    # then only that token is refused, and it is told when to come back
+    assert codes == [200, 200, 200, 429]
+    assert busy.get("/api/events/").has_header("Retry-After")
+    assert calm.get("/api/events/").status_code == 200
+
+
+def test_cors_allows_only_the_configured_front_end(viewer_client: APIClient, settings) -> None:
+    settings.CORS_ALLOWED_ORIGINS = ["https://dash.example.org"]
+    allowed = viewer_client.get("/api/devices/", HTTP_ORIGIN="https://dash.example.org")
+    other = viewer_client.get("/api/devices/", HTTP_ORIGIN="https://evil.example.com")
+    assert allowed["Access-Control-Allow-Origin"] == "https://dash.example.org"
+    assert not other.has_header("Access-Control-Allow-Origin")
+
+
+def _client(user, name: str) -> APIClient:
+    _, clear = ApiToken.issue(user=user, name=name, scope=Scope.READ)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {clear}")
+    return client

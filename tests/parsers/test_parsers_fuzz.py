@@ -7,35 +7,13 @@ recording "this device printed something we do not understand", so any other exc
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from collectors.parsing import ParseError, to_jsonable
-from devices.parsers import (
-    parse_df,
-    parse_diskstats,
-    parse_loadavg,
-    parse_meminfo,
-    parse_net_dev,
-    parse_os_release,
-    parse_proc_stat,
-    parse_uptime,
-)
-
-PARSERS: dict[str, Callable[[str], Any]] = {
-    "proc-stat": parse_proc_stat,
-    "meminfo": parse_meminfo,
-    "loadavg": parse_loadavg,
-    "uptime": parse_uptime,
-    "net-dev": parse_net_dev,
-    "diskstats": parse_diskstats,
-    "df": parse_df,
-    "os-release": parse_os_release,
-}
+from tests.parsers import PARSERS
 
 # A well-formed output per kind, for mutation.
 TEMPLATES = {

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 
 from collectors.parsing import ParseError
@@ -21,22 +18,13 @@ from devices.parsers import (
     parse_proc_stat,
     parse_uptime,
 )
+from tests.parsers import PARSERS
 from tests.samples import SAMPLES_DIR, sample
 
 KiB = 1024
 MiB = 1024**2
 GiB = 1024**3
 
-PARSERS: dict[str, Callable[[str], Any]] = {
-    "proc-stat": parse_proc_stat,
-    "meminfo": parse_meminfo,
-    "loadavg": parse_loadavg,
-    "uptime": parse_uptime,
-    "net-dev": parse_net_dev,
-    "diskstats": parse_diskstats,
-    "df": parse_df,
-    "os-release": parse_os_release,
-}
 
 # Every sample of the kinds above, by kind; test_every_sample_of_these_kinds_is_covered keeps this
 # list in step with the shared folder.

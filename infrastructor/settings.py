@@ -194,8 +194,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A device's site is polled from the queue "<prefix><site>"; devices without a site use the
-# default queue. A worker started with `-Q site.garage` polls only the garage.
+# Sites polled by their own workers (e.g. a worker at a remote site started with
+# `-Q site.garage`): their devices go to the queue "<prefix><site>". Every other device, with or
+# without a site, uses the default queue, so naming a site never silently stops its collection.
+# "*" gives every site its own queue.
+SITE_QUEUES = env.list("SITE_QUEUES", default=[])
 SITE_QUEUE_PREFIX = env.str("SITE_QUEUE_PREFIX", default="site.")
 
 # --- Collection ---

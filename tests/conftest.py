@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 from rest_framework.test import APIClient
@@ -140,11 +139,12 @@ class WorkerProcess:
 
 
 @pytest.fixture
-def celery_worker(transactional_db: None, tmp_path: Path) -> Iterator[WorkerProcess]:
+def celery_worker(transactional_db: None, tmp_path: Path, settings: Any) -> Iterator[WorkerProcess]:
     """A real `celery worker` process on the test database, consuming one site's queue only (so a
     platform running on the same machine never takes our tasks, nor we its). Devices whose site
     is `worker.site` are collected by it."""
     site = f"test-{uuid.uuid4().hex[:8]}"
+    settings.SITE_QUEUES = [site]
     queue = f"{settings.SITE_QUEUE_PREFIX}{site}"
     db = connection.settings_dict
     env = os.environ | {

@@ -99,7 +99,8 @@ class Device(models.Model):
         max_length=63,
         blank=True,
         validators=[NAME_VALIDATOR],
-        help_text="Devices of a site are polled from the Celery queue 'site.<site>'.",
+        help_text="Location or group. Sites listed in SITE_QUEUES are polled by their own "
+        "workers (queue 'site.<site>').",
     )
     tags = ArrayField(
         models.CharField(max_length=40, validators=[TAG_VALIDATOR]), default=list, blank=True
@@ -145,8 +146,9 @@ class Device(models.Model):
 
     @property
     def queue(self) -> str:
-        """The Celery queue this device's collections go to."""
-        if self.site:
+        """The Celery queue this device's collections go to (see SITE_QUEUES)."""
+        dedicated = settings.SITE_QUEUES
+        if self.site and ("*" in dedicated or self.site in dedicated):
             return f"{settings.SITE_QUEUE_PREFIX}{self.site}"
         return str(settings.CELERY_TASK_DEFAULT_QUEUE)
 

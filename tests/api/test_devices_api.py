@@ -48,8 +48,25 @@ def test_an_operator_registers_a_device(operator_client: APIClient) -> None:
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["status"] == "unknown"
-    assert body["queue"] == "site.home"
+    assert body["queue"] == "default"  # a site alone does not need a worker of its own
     assert Device.objects.get(name="nas").tags == ["basement", "storage"]
+
+
+@pytest.mark.parametrize(
+    ("site_queues", "site", "queue"),
+    [
+        ([], "home", "default"),
+        (["garage"], "home", "default"),
+        (["garage"], "garage", "site.garage"),
+        (["*"], "home", "site.home"),
+        (["*"], "", "default"),
+    ],
+)
+def test_only_sites_with_workers_of_their_own_get_a_queue(
+    settings, site_queues: list[str], site: str, queue: str
+) -> None:
+    settings.SITE_QUEUES = site_queues
+    assert Device(name="x", address="h", site=site).queue == queue
 
 
 @pytest.mark.parametrize(

@@ -179,7 +179,10 @@ def collect(
     ttl = dt.timedelta(seconds=settings.SSH_CONNECT_TIMEOUT + settings.SSH_COMMAND_TIMEOUT + 30)
     with claim_device(device_id, ttl) as token:
         if token is None:
-            log.info("device %s is being collected already; skipped", device_id)
+            if Device.objects.filter(pk=device_id).exists():
+                log.info("device %s is being collected already; skipped", device_id)
+            else:
+                log.info("device %s no longer exists; nothing to collect", device_id)
             return None
         device = Device.objects.get(pk=device_id)
         return _collect_claimed(device, kinds, trigger=trigger, actor=actor)

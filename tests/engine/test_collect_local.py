@@ -153,3 +153,8 @@ def test_kinds_needing_a_missing_capability_are_skipped_with_a_reason(
     assert run is not None and run.status == RunStatus.OK
     assert run.kind_results["needs-zpool"]["status"] == KindStatus.SKIPPED
     assert "zpool-test-only" in run.kind_results["needs-zpool"]["reason"]
+
+
+def test_a_device_deleted_before_its_queued_collection_runs_is_skipped_quietly() -> None:
+    assert collect(987654321, ["uptime"], trigger="cli") is None
+    assert not CollectionRun.objects.exists()

@@ -15,7 +15,6 @@ import os
 import pwd
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -25,6 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
+
+from tests.harness.processes import listening_on, reap_orphaned_listeners, stop_tree
 
 TEST_USER = "infra-test"
 SSHD = Path("/usr/sbin/sshd")
@@ -39,7 +40,6 @@ _user_ready: set[str] = set()
 _user_lock = threading.Lock()
 _penalties_supported: bool | None = None
 _live_hosts: set[SshdHost] = set()
-_orphans_reaped = False
 _WORKDIR_PREFIX = "infra-sshd-"
 _LISTENER_CONFIG = re.compile(rf"(/\S*/{_WORKDIR_PREFIX}[^/\s]+)/sshd_config")
 
@@ -150,122 +150,6 @@ def _free_port(address: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((address, 0))
         return int(sock.getsockname()[1])
-
-
-def _process_table() -> dict[int, int]:
-    """pid -> ppid for every process (this kernel has no /proc/PID/task/TID/children)."""
-    table: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry.name}/stat").read_text()
-        except OSError:
-            continue
-        # The command name may contain spaces and parentheses: split after the last ')'.
-        fields = stat[stat.rfind(")") + 2 :].split()
-        table[int(entry.name)] = int(fields[1])
-    return table
-
-
-def _freeze_tree(root: int) -> list[int]:
-    """SIGSTOP ``root`` and all its descendants, parents first, until no new child appears.
-
-    Descendants must be collected before anything dies: an orphan is re-parented to init and
-    could no longer be found; stopped processes cannot fork, so the walk converges.
-    """
-    frozen: list[int] = []
-    seen: set[int] = set()
-    frontier = [root]
-    while frontier:
-        for pid in frontier:
-            seen.add(pid)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGSTOP)
-                frozen.append(pid)
-        table = _process_table()
-        frontier = [pid for pid, ppid in table.items() if ppid in seen and pid not in seen]
-    return frozen
-
-
-def _wait_dead(pids: list[int], timeout: float = 3.0) -> None:
-    """Wait until SIGKILLed processes are really gone: kill(2) returns before they exit.
-
-    A zombie counts as dead; orphans are re-parented to init, which may reap them late.
-    """
-    deadline = time.monotonic() + timeout
-    pending = list(pids)
-    while pending and time.monotonic() < deadline:
-        alive = []
-        for pid in pending:
-            try:
-                stat = Path(f"/proc/{pid}/stat").read_text()
-            except OSError:
-                continue
-            if stat[stat.rfind(")") + 2] not in "ZX":
-                alive.append(pid)
-        pending = alive
-        if pending:
-            time.sleep(0.002)
-
-
-def _reap_orphaned_hosts() -> None:
-    """Kill listeners left by a test process that died without cleanup (SIGKILL, OOM).
-
-    Their parent is gone, so they were re-parented to init (ppid 1); a live run's listeners
-    are still children of their pytest process and are left alone.
-    """
-    global _orphans_reaped
-    if _orphans_reaped:
-        return
-    _orphans_reaped = True
-    for pid, ppid in _process_table().items():
-        if ppid != 1:
-            continue
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-        except (OSError, UnicodeDecodeError):
-            continue
-        match = _LISTENER_CONFIG.search(cmdline)
-        if not cmdline.startswith(("sshd", str(SSHD))) or not match:
-            continue
-        victims = _freeze_tree(pid)
-        for victim in victims:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(victim, signal.SIGKILL)
-        _wait_dead(victims)
-        shutil.rmtree(match.group(1), ignore_errors=True)
-
-
-def _listening_on(pid: int, port: int) -> bool:
-    """Whether process ``pid`` itself holds a listening TCP socket on ``port``.
-
-    Checked before the banner probe so that, after an auto-picked port was grabbed by someone
-    else in the meantime, another server's banner is not mistaken for ours.
-    """
-    inodes: set[str] = set()
-    for table in ("tcp", "tcp6"):
-        try:
-            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
-        except OSError:
-            return False
-        for line in lines:
-            fields = line.split()
-            local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            if local_port == port and fields[3] == "0A":
-                inodes.add(fields[9])
-    if not inodes:
-        return False
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except OSError:
-        return False
-    for fd in fds:
-        with contextlib.suppress(OSError):
-            link = os.readlink(f"/proc/{pid}/fd/{fd}")
-            if link.startswith("socket:[") and link[8:-1] in inodes:
-                return True
-    return False
 
 
 def _read_banner(address: str, port: int, timeout: float) -> bytes:
@@ -428,7 +312,7 @@ class SshdHost:
         if self.running:
             return self
         PRIVSEP_DIR.mkdir(mode=0o755, parents=True, exist_ok=True)
-        _reap_orphaned_hosts()
+        reap_orphaned_listeners(SSHD, _LISTENER_CONFIG)
         attempts = 5 if self._auto_port else 1
         for attempt in range(attempts):
             try:
@@ -466,7 +350,7 @@ class SshdHost:
                 raise RuntimeError(
                     f"sshd for {self.address}:{self.port} exited with {returncode}: {log_text}"
                 )
-            if _listening_on(proc.pid, self.port):
+            if listening_on(proc.pid, self.port):
                 try:
                     banner = _read_banner(
                         self.address, self.port, max(0.1, deadline - time.monotonic())
@@ -496,23 +380,7 @@ class SshdHost:
         if proc is None:
             return
         self._proc = None
-        if proc.poll() is None:
-            sessions = [pid for pid in _freeze_tree(proc.pid) if pid != proc.pid]
-            for pid in sessions:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            _wait_dead(sessions)
-            with contextlib.suppress(ProcessLookupError):
-                if graceful:
-                    proc.send_signal(signal.SIGTERM)
-                    proc.send_signal(signal.SIGCONT)
-                else:
-                    proc.kill()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_tree(proc, graceful=graceful)
 
     def stop(self) -> None:
         """Stop sshd and its sessions and delete the workdir; the host cannot start again."""

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from collectors.models import CollectionRun, Event
+from collectors.models import CollectionRun, Event, Operation
 
 
 @admin.register(CollectionRun)
@@ -27,6 +27,21 @@ class EventAdmin(admin.ModelAdmin[Event]):
     list_filter = ["severity", "kind", "type"]
     search_fields = ["summary", "device__name", "type"]
     date_hierarchy = "occurred_at"
+    list_select_related = ["device"]
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Operation)
+class OperationAdmin(admin.ModelAdmin[Operation]):
+    list_display = ["started_at", "device", "action", "target", "actor", "status", "duration_ms"]
+    list_filter = ["status", "action", "trigger"]
+    search_fields = ["device__name", "target", "actor", "correlation_id"]
+    date_hierarchy = "started_at"
     list_select_related = ["device"]
 
     def has_add_permission(self, request: object) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from rest_framework import serializers, viewsets
 
-from collectors.models import CollectionRun, Event
+from collectors.models import CollectionRun, Event, Operation
 
 
 class CollectionRunSerializer(serializers.ModelSerializer[CollectionRun]):
@@ -21,6 +21,14 @@ class EventSerializer(serializers.ModelSerializer[Event]):
 
     class Meta:
         model = Event
+        fields = "__all__"
+
+
+class OperationSerializer(serializers.ModelSerializer[Operation]):
+    device_name = serializers.CharField(source="device.name", read_only=True)
+
+    class Meta:
+        model = Operation
         fields = "__all__"
 
 
@@ -55,3 +63,13 @@ class EventViewSet(viewsets.ReadOnlyModelViewSet[Event]):
     filterset_class = EventFilter
     search_fields = ["summary", "type"]
     ordering_fields = ["occurred_at", "severity"]
+
+
+class OperationViewSet(viewsets.ReadOnlyModelViewSet[Operation]):
+    """The audit trail of actions and on-demand reads (container restarts, logs, ...)."""
+
+    queryset = Operation.objects.select_related("device")
+    serializer_class = OperationSerializer
+    filterset_fields = ["device", "action", "status", "trigger", "correlation_id"]
+    search_fields = ["target", "actor"]
+    ordering_fields = ["started_at", "duration_ms"]

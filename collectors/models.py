@@ -111,3 +111,41 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type}: {self.summary}"
+
+
+class OperationStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    OK = "ok", "OK"
+    FAILED = "failed", "Failed"
+
+
+class Operation(models.Model):
+    """An action or on-demand read on a device (restart a container, read its logs...): who asked,
+    what ran, when, and what came of it. The audit trail of everything that is not a poll."""
+
+    device = models.ForeignKey(
+        "devices.Device", on_delete=models.CASCADE, related_name="operations"
+    )
+    action = models.CharField(max_length=64)
+    target = models.CharField(max_length=255, blank=True)
+    arguments = models.JSONField(default=dict, blank=True)
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    actor = models.CharField(max_length=150, blank=True)
+    correlation_id = models.CharField(max_length=64, blank=True, db_index=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=OperationStatus.choices, default=OperationStatus.RUNNING
+    )
+    exit_code = models.IntegerField(null=True, blank=True)
+    error_type = models.CharField(max_length=64, blank=True)
+    error = models.TextField(blank=True)
+    output_excerpt = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["device", "-started_at"], name="op_device_time")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target} on {self.device_id}: {self.status}"

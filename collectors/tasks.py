@@ -47,13 +47,20 @@ def dispatch_group(group: str) -> int:
     its site's queue. Returns how many were enqueued."""
     now = timezone.now()
     cache.set(BEAT_TICK_CACHE_KEY, now.isoformat(), timeout=None)
-    kinds = [k.name for k in registry.in_group(group)]
-    if not kinds:
+    group_kinds = registry.in_group(group)
+    if not group_kinds:
         log.warning("beat asked for unknown group %r", group)
         return 0
-    interval = min(k.interval_s for k in registry.in_group(group))
+    interval = min(k.interval_s for k in group_kinds)
     sent = 0
-    for device in Device.objects.due_for_attempt(now).only("pk", "site"):
+    for device in Device.objects.due_for_attempt(now).only("pk", "site", "capabilities"):
+        # Only what the device can answer: a host without docker gets no container polls
+        # (and no audit rows full of "skipped") until capability detection finds docker there.
+        kinds = [
+            k.name for k in group_kinds if not k.capability or device.has_capability(k.capability)
+        ]
+        if not kinds:
+            continue
         collect_device.apply_async(
             args=(device.pk, kinds), kwargs={"trigger": Trigger.SCHEDULE},
             queue=device.queue, expires=interval,

@@ -2,10 +2,14 @@
 
 from rest_framework.routers import DefaultRouter
 
-from collectors.api import CollectionRunViewSet, EventViewSet
+from collectors.api import CollectionRunViewSet, EventViewSet, OperationViewSet
+from containers.api import ComposeProjectViewSet, ContainerViewSet
 from devices.api.views import DeviceViewSet
 
 router = DefaultRouter()
 router.register("devices", DeviceViewSet)
 router.register("collection-runs", CollectionRunViewSet)
 router.register("events", EventViewSet)
+router.register("operations", OperationViewSet)
+router.register("containers", ContainerViewSet)
+router.register("compose-projects", ComposeProjectViewSet)

@@ -1,0 +1,212 @@
+"""Containers and Compose projects across the fleet (read side)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import django_filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from collectors.api import OperationSerializer
+from collectors.models import Trigger
+from collectors.parsing import ParseError, to_jsonable
+from containers import services
+from containers.models import ComposeProject, Container, ContainerStats
+from containers.parsers import parse_docker_inspect
+from devices.api.timerange import parse_range
+from infrastructor.actors import actor_for
+
+
+class ContainerSerializer(serializers.ModelSerializer[Container]):
+    device_name = serializers.CharField(source="device.name", read_only=True)
+
+    class Meta:
+        model = Container
+        exclude = ["counters"]
+
+
+class ContainerStatsSerializer(serializers.ModelSerializer[ContainerStats]):
+    class Meta:
+        model = ContainerStats
+        exclude = ["id", "container"]
+
+
+class ComposeProjectSerializer(serializers.ModelSerializer[ComposeProject]):
+    device_name = serializers.CharField(source="device.name", read_only=True)
+    containers: serializers.SlugRelatedField[Container] = serializers.SlugRelatedField(
+        many=True, read_only=True, slug_field="name"
+    )
+
+    class Meta:
+        model = ComposeProject
+        fields = "__all__"
+
+
+class ContainerFilter(django_filters.FilterSet):
+    project = django_filters.CharFilter(field_name="compose_project")
+    image = django_filters.CharFilter(field_name="image", lookup_expr="icontains")
+    removed = django_filters.BooleanFilter(field_name="removed_at", lookup_expr="isnull",
+                                           exclude=True)  # fmt: skip
+
+    class Meta:
+        model = Container
+        fields = ["device", "state", "health", "project", "image", "removed"]
+
+
+def _invalid(e: services.InvalidInput) -> ValidationError:
+    return ValidationError({e.field: str(e)})
+
+
+class ContainerViewSet(
+    mixins.DestroyModelMixin,
+    viewsets.ReadOnlyModelViewSet[Container],
+):
+    queryset = Container.objects.select_related("device")
+    serializer_class = ContainerSerializer
+    filterset_class = ContainerFilter
+    search_fields = ["name", "image", "compose_project", "compose_service", "device__name"]
+    ordering_fields = ["name", "state", "last_seen_at", "restart_count"]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("since", str, description="ISO 8601 time or duration (24h, 7d)"),
+            OpenApiParameter("until", str, description="ISO 8601 time or duration; default now"),
+        ],
+        responses=ContainerStatsSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def stats(self, request: Request, pk: str | None = None) -> Response:
+        """Resource use over time (default: the last hour)."""
+        container = self.get_object()
+        start, end = parse_range(
+            request.query_params.get("since"),
+            request.query_params.get("until"),
+            default=dt.timedelta(hours=1),
+        )
+        rows = container.stats.filter(collected_at__gte=start, collected_at__lte=end).order_by(
+            "collected_at"
+        )[:5000]
+        data: dict[str, Any] = {
+            "container": container.pk,
+            "since": start,
+            "until": end,
+            "points": ContainerStatsSerializer(rows, many=True).data,
+        }
+        return Response(data)
+
+    def _act(self, request: Request, action_name: str) -> Response:
+        try:
+            result = services.container_action(
+                self.get_object(), action_name, actor=actor_for(request), trigger=Trigger.API
+            )
+        except services.InvalidInput as e:
+            raise _invalid(e) from e
+        return Response(
+            {
+                "ok": result.output.ok,
+                "operation": OperationSerializer(result.output.operation).data,
+                "container": ContainerSerializer(result.container).data,
+            },
+            status=status.HTTP_200_OK if result.output.ok else status.HTTP_502_BAD_GATEWAY,
+        )
+
+    @extend_schema(request=None, responses={200: dict, 502: dict})
+    @action(detail=True, methods=["post"])
+    def start(self, request: Request, pk: str | None = None) -> Response:
+        """`docker start`, audited; the container is collected again afterwards."""
+        return self._act(request, "start")
+
+    @extend_schema(request=None, responses={200: dict, 502: dict})
+    @action(detail=True, methods=["post"])
+    def stop(self, request: Request, pk: str | None = None) -> Response:
+        """`docker stop`, audited; the container is collected again afterwards."""
+        return self._act(request, "stop")
+
+    @extend_schema(request=None, responses={200: dict, 502: dict})
+    @action(detail=True, methods=["post"])
+    def restart(self, request: Request, pk: str | None = None) -> Response:
+        """`docker restart`, audited; the container is collected again afterwards."""
+        return self._act(request, "restart")
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("tail", int, description=f"lines (1-{services.MAX_TAIL}, 200)"),
+            OpenApiParameter("since", str, description="Unix time, RFC 3339 or 10m / 1h30m"),
+            OpenApiParameter("grep", str, description="keep lines containing this text"),
+        ],
+        responses={200: dict},
+    )
+    @action(detail=True, methods=["get"])
+    def logs(self, request: Request, pk: str | None = None) -> Response:
+        """Recent log lines (stdout and stderr, with timestamps), read now from the device."""
+        try:
+            result = services.container_logs(
+                self.get_object(),
+                actor=actor_for(request),
+                tail=request.query_params.get("tail"),
+                since=request.query_params.get("since"),
+                grep=request.query_params.get("grep"),
+            )
+        except services.InvalidInput as e:
+            raise _invalid(e) from e
+        return Response(
+            {
+                "ok": result.output.ok,
+                "lines": result.lines,
+                "truncated": result.truncated,
+                "operation": result.output.operation.pk,
+                "error": result.output.operation.error or None,
+            },
+            status=status.HTTP_200_OK if result.output.ok else status.HTTP_502_BAD_GATEWAY,
+        )
+
+    @extend_schema(responses={200: dict})
+    @action(detail=True, methods=["get"])
+    def inspect(self, request: Request, pk: str | None = None) -> Response:
+        """`docker inspect`, read now (environment variable values are never included)."""
+        try:
+            output = services.inspect_container(self.get_object(), actor=actor_for(request))
+        except services.InvalidInput as e:
+            raise _invalid(e) from e
+        if not output.ok:
+            return Response(
+                {"ok": False, "error": output.operation.error, "operation": output.operation.pk},
+                status=status.HTTP_502_BAD_GATEWAY,
+            )
+        try:
+            facts = parse_docker_inspect(output.stdout)
+        except ParseError as e:
+            return Response(
+                {"ok": False, "error": str(e), "operation": output.operation.pk},
+                status=status.HTTP_502_BAD_GATEWAY,
+            )
+        return Response({"ok": True, "inspect": to_jsonable(facts[0]) if facts else None})
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """`docker rm` of a stopped container; off unless CONTAINER_REMOVE_ENABLED."""
+        try:
+            result = services.remove_container(self.get_object(), actor=actor_for(request))
+        except PermissionError as e:
+            raise PermissionDenied(str(e)) from e
+        except services.InvalidInput as e:
+            raise _invalid(e) from e
+        return Response(
+            {
+                "ok": result.output.ok,
+                "operation": OperationSerializer(result.output.operation).data,
+            },
+            status=status.HTTP_200_OK if result.output.ok else status.HTTP_502_BAD_GATEWAY,
+        )
+
+
+class ComposeProjectViewSet(viewsets.ReadOnlyModelViewSet[ComposeProject]):
+    queryset = ComposeProject.objects.select_related("device").prefetch_related("containers")
+    serializer_class = ComposeProjectSerializer
+    filterset_fields = ["device", "name"]
+    search_fields = ["name", "device__name"]

@@ -75,7 +75,8 @@ class DockerHost:
     def container(self, name: str, *, state: str = "running", exit_code: int = 0,
                   restart_count: int = 0, oom_killed: bool = False,
                   project: str | None = None, service: str | None = None,
-                  image: str = "nginx:latest") -> dict[str, Any]:  # fmt: skip
+                  image: str = "nginx:latest", health: str | None = None,
+                  ) -> dict[str, Any]:  # fmt: skip
         """One container's inspect record, derived from the real sample."""
         record = copy.deepcopy(self.inspect_base)
         cid = (name.encode().hex() * 64)[:64]
@@ -89,6 +90,12 @@ class DockerHost:
         if state != "running":
             state_block["Pid"] = 0
             state_block["FinishedAt"] = "2026-11-25T10:00:00.123456789Z"
+        if health:
+            state_block["Health"] = {
+                "Status": health,
+                "FailingStreak": 3 if health == "unhealthy" else 0,
+                "Log": [{"ExitCode": 1, "Output": "curl: (7) Failed to connect to localhost\n"}],
+            }
         labels = record["Config"].setdefault("Labels", {}) or {}
         if project:
             labels["com.docker.compose.project"] = project

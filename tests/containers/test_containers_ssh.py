@@ -246,3 +246,54 @@ def test_inspect_reads_now_and_never_shows_environment_values(
     assert response.status_code == 200, response.json()
     assert response.json()["inspect"]["name"] == "web"
     assert "NGINX_VERSION" not in response.content.decode()
+
+
+def test_an_unhealthy_container_is_an_event_with_the_failing_check_output(
+    docker: DockerHost, docker_device: Device
+) -> None:
+    docker.set_containers([docker.container("api", health="healthy")])
+    poll(docker_device)
+    docker.set_containers([docker.container("api", health="unhealthy")])
+    poll(docker_device)
+    event = Event.objects.get(type="container.unhealthy")
+    assert "Failed to connect" in event.data["last_output"]
+    assert Container.objects.get(name="api").health == "unhealthy"
+
+
+def test_the_second_poll_turns_io_totals_into_rates(
+    docker: DockerHost, docker_device: Device, viewer_client: APIClient
+) -> None:
+    docker.set_containers([docker.container("web")])
+    poll(docker_device)
+    poll(docker_device)
+    web = Container.objects.get(name="web")
+    points = viewer_client.get(f"/api/containers/{web.pk}/stats/?since=1h").json()["points"]
+    assert len(points) == 2
+    assert points[0]["net_rx_bytes_per_s"] is None  # nothing to compare the first totals with
+    assert points[1]["net_rx_bytes_per_s"] == 0.0  # the shim's totals did not move
+
+
+def test_a_beat_tick_polls_containers_only_on_devices_with_docker(
+    docker: DockerHost, docker_device: Device, local_device: Device, celery_worker
+) -> None:
+    from collectors.models import CollectionRun
+    from collectors.tasks import dispatch_group
+    from tests.conftest import wait_until
+
+    # given a docker host on the worker's site and a host without docker
+    docker.set_containers([docker.container("web")])
+    Device.objects.filter(pk__in=[docker_device.pk, local_device.pk]).update(
+        site=celery_worker.site
+    )
+    collect(local_device, ["capabilities"], trigger="cli")
+    # when
+    sent = dispatch_group("containers")
+    # then
+    assert sent == 1
+    run = wait_until(
+        lambda: CollectionRun.objects.filter(device=docker_device, trigger="schedule").first(),
+        timeout=60,
+    )
+    wait_until(lambda: Container.objects.filter(name="web").exists(), timeout=30)
+    assert sorted(run.kinds) == sorted(CONTAINER_KINDS)
+    assert not CollectionRun.objects.filter(device=local_device, trigger="schedule").exists()

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
+from collectors.admin import RecordAdmin
 from collectors.models import Event, EventKind, Trigger
 from containers import services
 from containers.models import ComposeProject, Container
@@ -89,14 +90,7 @@ class ContainerAdmin(admin.ModelAdmin[Container]):
 
 
 @admin.register(ComposeProject)
-class ComposeProjectAdmin(admin.ModelAdmin[ComposeProject]):
+class ComposeProjectAdmin(RecordAdmin):
     list_display = ["name", "device", "status", "last_seen_at", "removed_at"]
     list_filter = ["device"]
     search_fields = ["name", "device__name"]
-    list_select_related = ["device"]
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False

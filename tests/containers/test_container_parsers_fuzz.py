@@ -1,34 +1,23 @@
-"""Property tests: whatever text the docker parsers get, they return facts or raise ParseError.
+"""Property tests: whatever text the container parsers (ps, stats, inspect, compose ls) get, they
+return facts or raise ParseError.
 
 An IndexError, KeyError, TypeError or OverflowError escaping a parser would crash a collection
 instead of recording "this device printed something we do not understand", so any other
 exception fails. The templates are inline (not the shared samples) so these tests never skip.
+The engine parsers' property tests are in test_docker_engine_parsers_fuzz.py.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from collectors.parsing import ParseError, to_jsonable
-from containers.parsers import (
-    parse_compose_ls,
-    parse_docker_inspect,
-    parse_docker_ps,
-    parse_docker_stats,
-)
-
-PARSERS: dict[str, Callable[[str], Any]] = {
-    "docker-ps": parse_docker_ps,
-    "docker-stats": parse_docker_stats,
-    "docker-inspect": parse_docker_inspect,
-    "compose-ls": parse_compose_ls,
-}
+from tests.containers import CONTAINER_PARSERS as PARSERS
+from tests.parser_kit import FUZZ, arbitrary_text, assert_parses_or_raises, mutated, tokens_of
 
 _INSPECT = {
     "Id": "36a981f1ec0d3d1c", "Created": "2022-03-21T05:23:13.178761971Z", "Name": "/web",
@@ -93,9 +82,8 @@ TOKENS = [
     "\x00", "\u00a0", "\u2028", "\U0001f4a9", "\x1b[2J",
 ]  # fmt: skip
 
-tokens = st.one_of(
-    st.sampled_from(TOKENS), st.integers(-(2**70), 2**70).map(str), st.text(max_size=6)
-)
+
+tokens = tokens_of(TOKENS, st.integers(-(2**70), 2**70).map(str))
 
 # JSON documents whose keys are the ones the parsers read, with values of any type.
 KEYS = sorted(set(" ".join(TOKENS).replace('"', " ").replace(":", " ").split()) | {
@@ -111,26 +99,6 @@ json_values = st.recursive(
     | st.dictionaries(st.sampled_from(KEYS) | st.text(max_size=8), children, max_size=6),
     max_leaves=20,
 )  # fmt: skip
-
-
-@st.composite
-def mutated(draw: st.DrawFn, template: str) -> str:
-    """A valid output with a few random edits: cut, deleted span, inserted token, doubled line."""
-    text = template
-    for _ in range(draw(st.integers(min_value=1, max_value=4))):
-        position = draw(st.integers(min_value=0, max_value=len(text)))
-        operation = draw(st.sampled_from(["cut", "delete", "insert", "double"]))
-        if operation == "cut":
-            text = text[:position]
-        elif operation == "delete":
-            text = text[:position] + text[position + draw(st.integers(1, 12)) :]
-        elif operation == "insert":
-            text = text[:position] + draw(tokens) + text[position:]
-        else:
-            lines = text.splitlines(keepends=True) or [""]
-            index = draw(st.integers(min_value=0, max_value=len(lines) - 1))
-            text = "".join([*lines[: index + 1], *lines[index:]])
-    return text
 
 
 @st.composite
@@ -175,26 +143,13 @@ def retyped(draw: st.DrawFn, template: str) -> str:
 
 
 def _facts_or_parse_error(kind: str, text: str) -> None:
-    try:
-        facts = PARSERS[kind](text)
-    except ParseError as error:
-        assert error.kind == kind
-        assert str(error)
-        return
-    json.dumps(to_jsonable(facts), allow_nan=False)
-
-
-FUZZ = settings(
-    max_examples=200,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+    # strict: no NaN or Infinity (json.loads reads "NaN" and "1e400") may reach the facts
+    assert_parses_or_raises(PARSERS[kind], kind, text, allow_nan=False)
 
 
 @pytest.mark.parametrize("kind", list(PARSERS))
 @FUZZ
-@given(text=st.text())
+@given(text=arbitrary_text)
 def test_arbitrary_text_gives_facts_or_a_parse_error(kind: str, text: str) -> None:
     _facts_or_parse_error(kind, text)
 
@@ -213,7 +168,7 @@ def test_damaged_real_output_gives_facts_or_a_parse_error(
     template: str, data: st.DataObject
 ) -> None:
     # given
-    text = data.draw(mutated(TEMPLATES[template]))
+    text = data.draw(mutated(TEMPLATES[template], tokens))
     # then
     _facts_or_parse_error(TEMPLATE_KIND[template], text)
 

@@ -1,6 +1,7 @@
 """Parser tests. The parsers under test come from the kind registry, so the wiring is tested too.
 
-Also the units and sample tables shared by the parser test modules.
+Also the sample tables shared by the parser test modules (the units and bad inputs that every
+parser test shares are in ``tests.parser_kit``).
 """
 
 from __future__ import annotations
@@ -16,11 +17,6 @@ SYSTEM_KINDS = ("proc-stat", "meminfo", "loadavg", "uptime", "net-dev", "disksta
 PARSERS: dict[str, Callable[[str], Any]] = {
     name: registry.get(name).parser for name in SYSTEM_KINDS
 }
-
-KiB = 1024
-MiB = 1024**2
-GiB = 1024**3
-
 
 # Every sample of the kinds above, by kind; test_every_sample_of_these_kinds_is_covered (in
 # test_parser_errors.py) keeps this list in step with the shared folder.

@@ -6,7 +6,7 @@ import pytest
 
 from collectors.parsing import ParseError
 from devices.parsers import Filesystem, parse_df
-from tests.parsers import GiB, KiB, MiB
+from tests.parser_kit import GiB, KiB, MiB
 from tests.samples import sample
 
 # fmt: off

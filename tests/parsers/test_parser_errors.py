@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from collectors.parsing import ParseError
+from tests.parser_kit import EMPTY, JUNK, assert_refused, bad_input_cases, shell_error
 from tests.parsers import OTHER_SAMPLES, PARSERS, SAMPLES_BY_KIND, kind_of_sample
 from tests.samples import SAMPLES_DIR, sample
 
@@ -39,35 +39,24 @@ TRUNCATED = {
     "df": "Filesystem  1K-blocks    Used Available Use% Mounted on\n/dev/sda2   20508240 5748",
     "os-release": 'NAME="Ubuntu"\nVERSION="18.04.5 LTS',
 }
-BAD_INPUTS = {
-    "garbage": "hello world\n",
-    "binary": bytes(range(256)).decode("latin-1"),
-    "html": "<html><body>502 Bad Gateway</body></html>\n",
-    "shell error": "sh: 1: cat: not found\n",
-}
+BAD_INPUTS = {**JUNK, "shell error": shell_error("cat")}
 
 
-@pytest.mark.parametrize("kind", list(PARSERS))
-@pytest.mark.parametrize("text", ["", "\n\n   \n"], ids=["empty", "blank"])
+@pytest.mark.parametrize(("kind", "text"), bad_input_cases(PARSERS, EMPTY))
 def test_empty_output_is_a_parse_error_naming_the_kind(kind: str, text: str) -> None:
-    with pytest.raises(ParseError) as caught:
-        PARSERS[kind](text)
-    assert caught.value.kind == kind
+    assert_refused(PARSERS[kind], kind, text)
 
 
-@pytest.mark.parametrize("kind", list(PARSERS))
-@pytest.mark.parametrize("bad", [*BAD_INPUTS, "truncated"])
-def test_unreadable_output_is_a_parse_error_naming_the_line(kind: str, bad: str) -> None:
-    # given
-    text = TRUNCATED[kind] if bad == "truncated" else BAD_INPUTS[bad]
+@pytest.mark.parametrize(
+    ("kind", "text"), bad_input_cases(PARSERS, BAD_INPUTS, {"truncated": TRUNCATED})
+)
+def test_unreadable_output_is_a_parse_error_naming_the_line(kind: str, text: str) -> None:
     # when
-    with pytest.raises(ParseError) as caught:
-        PARSERS[kind](text)
+    error = assert_refused(PARSERS[kind], kind, text)
     # then
-    assert caught.value.kind == kind
-    assert caught.value.line is not None
-    assert caught.value.lineno is not None
-    assert caught.value.line in text.splitlines() or caught.value.line.split()[0] in text
+    assert error.line is not None
+    assert error.lineno is not None
+    assert error.line in text.splitlines() or error.line.split()[0] in text
 
 
 @pytest.mark.parametrize(
@@ -80,6 +69,4 @@ def test_unreadable_output_is_a_parse_error_naming_the_line(kind: str, bad: str)
     ],
 )
 def test_a_sample_of_another_kind_is_a_parse_error(relpath: str, kind: str) -> None:
-    with pytest.raises(ParseError) as caught:
-        PARSERS[kind](sample(relpath))
-    assert caught.value.kind == kind
+    assert_refused(PARSERS[kind], kind, sample(relpath))

@@ -6,13 +6,18 @@ recording "this device printed something we do not understand", so any other exc
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
-from collectors.parsing import ParseError, to_jsonable
+from tests.parser_kit import (
+    FUZZ,
+    arbitrary_text,
+    assert_parses_or_raises,
+    mutated,
+    plausible_lines,
+    tokens_of,
+)
 from tests.parsers import PARSERS
 
 # A well-formed output per kind, for mutation.
@@ -56,70 +61,21 @@ numbers = st.one_of(
     st.integers(min_value=0, max_value=2**70).map(str),
     st.floats(min_value=0, max_value=1e12, allow_nan=False).map(lambda f: f"{f:.2f}"),
 )
-tokens = st.one_of(st.sampled_from(TOKENS), numbers, st.text(max_size=6))
-separators = st.sampled_from([" ", "  ", "\t", ":", "", " : "])
-
-
-@st.composite
-def plausible_lines(draw: st.DrawFn) -> str:
-    """Lines of structural tokens and numbers, joined by spaces, tabs or colons."""
-    lines = []
-    for _ in range(draw(st.integers(min_value=1, max_value=8))):
-        parts = draw(st.lists(tokens, min_size=1, max_size=22))
-        lines.append(draw(separators).join(parts))
-    return "\n".join(lines)
-
-
-@st.composite
-def mutated(draw: st.DrawFn, template: str) -> str:
-    """A valid output with a few random edits: cut, deleted span, inserted token, doubled line."""
-    text = template
-    for _ in range(draw(st.integers(min_value=1, max_value=4))):
-        position = draw(st.integers(min_value=0, max_value=len(text)))
-        operation = draw(st.sampled_from(["cut", "delete", "insert", "double"]))
-        if operation == "cut":
-            text = text[:position]
-        elif operation == "delete":
-            text = text[:position] + text[position + draw(st.integers(1, 12)) :]
-        elif operation == "insert":
-            text = text[:position] + draw(tokens) + text[position:]
-        else:
-            lines = text.splitlines(keepends=True) or [""]
-            index = draw(st.integers(min_value=0, max_value=len(lines) - 1))
-            text = "".join([*lines[: index + 1], *lines[index:]])
-    return text
-
-
-def _facts_or_parse_error(kind: str, text: str) -> None:
-    try:
-        facts = PARSERS[kind](text)
-    except ParseError as error:
-        assert error.kind == kind
-        assert str(error)
-        return
-    json.dumps(to_jsonable(facts))
-
-
-FUZZ = settings(
-    max_examples=200,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+tokens = tokens_of(TOKENS, numbers)
 
 
 @pytest.mark.parametrize("kind", list(PARSERS))
 @FUZZ
-@given(text=st.text())
+@given(text=arbitrary_text)
 def test_arbitrary_text_gives_facts_or_a_parse_error(kind: str, text: str) -> None:
-    _facts_or_parse_error(kind, text)
+    assert_parses_or_raises(PARSERS[kind], kind, text)
 
 
 @pytest.mark.parametrize("kind", list(PARSERS))
 @FUZZ
-@given(text=plausible_lines())
+@given(text=plausible_lines(tokens))
 def test_plausible_lines_give_facts_or_a_parse_error(kind: str, text: str) -> None:
-    _facts_or_parse_error(kind, text)
+    assert_parses_or_raises(PARSERS[kind], kind, text)
 
 
 @pytest.mark.parametrize("kind", list(PARSERS))
@@ -127,9 +83,9 @@ def test_plausible_lines_give_facts_or_a_parse_error(kind: str, text: str) -> No
 @given(data=st.data())
 def test_damaged_real_output_gives_facts_or_a_parse_error(kind: str, data: st.DataObject) -> None:
     # given
-    text = data.draw(mutated(TEMPLATES[kind]))
+    text = data.draw(mutated(TEMPLATES[kind], tokens))
     # then
-    _facts_or_parse_error(kind, text)
+    assert_parses_or_raises(PARSERS[kind], kind, text)
 
 
 @pytest.mark.parametrize("kind", list(PARSERS))

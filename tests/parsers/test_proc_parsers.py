@@ -14,7 +14,7 @@ from devices.parsers import (
     parse_proc_stat,
     parse_uptime,
 )
-from tests.parsers import KiB
+from tests.parser_kit import KiB
 from tests.samples import sample
 
 # --- proc-stat -----------------------------------------------------------------------------------

@@ -93,12 +93,14 @@ def note_transport_error(device: Device, error: TransportError) -> None:
 def kinds_for(device: Device, names: Sequence[str] | None) -> tuple[list[Kind], dict[str, str]]:
     """The kinds to run and the ones skipped (name -> why). Capabilities are detected first on a
     device we have never inspected, so its capability-bound kinds can run from the next poll."""
-    wanted = registry.resolve(names) if names else registry.all()
+    wanted = registry.resolve(names) if names else registry.collectable()
     if device.capabilities_checked_at is None and CAPABILITIES_KIND in registry.names():
         wanted = [registry.get(CAPABILITIES_KIND), *wanted]
     run, skipped = [], {}
     for kind in registry.resolve(k.name for k in wanted):
-        if kind.capability and not device.has_capability(kind.capability):
+        if not kind.collectable:
+            skipped[kind.name] = "parse only: this kind is not collected yet"
+        elif kind.capability and not device.has_capability(kind.capability):
             skipped[kind.name] = f"the device lacks {kind.capability} (or we may not use it)"
         else:
             run.append(kind)

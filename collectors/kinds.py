@@ -37,6 +37,12 @@ class Kind:
     # Exit codes that still carry usable output (smartctl's bit mask, grep's 1, ...).
     ok_exit_codes: frozenset[int] = field(default_factory=lambda: frozenset({0}))
 
+    @property
+    def collectable(self) -> bool:
+        """A kind without a store function is parse-only (`manage.py parse`): its parser exists
+        before the models that keep its facts, and collecting it would throw the facts away."""
+        return self.store is not None
+
 
 class UnknownKind(KeyError):
     def __str__(self) -> str:
@@ -66,11 +72,14 @@ class KindRegistry:
     def all(self) -> list[Kind]:
         return sorted(self._kinds.values(), key=lambda k: k.name)
 
+    def collectable(self) -> list[Kind]:
+        return [k for k in self.all() if k.collectable]
+
     def names(self) -> list[str]:
         return sorted(self._kinds)
 
     def in_group(self, group: str) -> list[Kind]:
-        return [k for k in self.all() if k.group == group]
+        return [k for k in self.collectable() if k.group == group]
 
     def resolve(self, names: Iterable[str]) -> list[Kind]:
         """Kinds by name, in a stable order, duplicates dropped; unknown names raise."""

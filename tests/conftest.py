@@ -90,12 +90,17 @@ def ssh_device(db: None, sshd_host: SshdHost, client_key: Path) -> Device:
     return device_for(sshd_host, client_key)
 
 
+def _keep_nothing(ctx: Any, facts: Any) -> None:
+    """Store of test kinds: they exist to exercise the engine, not to keep data."""
+
+
 @pytest.fixture
 def extra_kind() -> Iterator[Callable[..., Kind]]:
     """Register throwaway kinds (real commands, real parsers) for one test."""
     added: list[str] = []
 
     def add(name: str, command: str, parser: Callable[[str], Any], **kw: Any) -> Kind:
+        kw.setdefault("store", _keep_nothing)
         kind = Kind(name=name, command=command, parser=parser, description="test kind", **kw)
         registry.register(kind)
         added.append(name)

@@ -158,3 +158,17 @@ def test_kinds_needing_a_missing_capability_are_skipped_with_a_reason(
 def test_a_device_deleted_before_its_queued_collection_runs_is_skipped_quietly() -> None:
     assert collect(987654321, ["uptime"], trigger="cli") is None
     assert not CollectionRun.objects.exists()
+
+
+def test_a_parse_only_kind_is_never_collected(local_device: Device, extra_kind) -> None:
+    # given a kind with a parser but nowhere to store its facts yet
+    extra_kind("parse-only", "echo should-not-run", parse_meminfo, store=None)
+    collect(local_device, ["capabilities"], trigger="cli")
+    # when it is asked for explicitly, and when every kind is
+    explicit = collect(local_device, ["parse-only", "uptime"], trigger="cli")
+    everything = collect(local_device, trigger="cli")
+    # then
+    assert explicit is not None and everything is not None
+    assert explicit.kind_results["parse-only"]["status"] == KindStatus.SKIPPED
+    assert "parse only" in explicit.kind_results["parse-only"]["reason"]
+    assert "parse-only" not in everything.kinds

@@ -10,10 +10,12 @@ from devices.parsers import (
     parse_df,
     parse_diskstats,
     parse_loadavg,
+    parse_lsblk,
     parse_meminfo,
     parse_net_dev,
     parse_os_release,
     parse_proc_stat,
+    parse_ss,
     parse_uptime,
 )
 
@@ -47,5 +49,10 @@ for kind in (
     Kind(capabilities.KIND, capabilities.COMMAND, capabilities.parse_capabilities,
          "Tools available to our user, CPU, memory, GPUs", metrics.store_capabilities,
          group=INVENTORY, interval_s=DAY_S),
+    # Parse-only until their models land (drive health, listening ports): no store function.
+    Kind("lsblk", "lsblk -J -b -o NAME,TYPE,SIZE,MODEL,SERIAL,ROTA,TRAN,MOUNTPOINT", parse_lsblk,
+         "Block devices (disks, partitions, LVM) with size, model, serial, transport"),
+    Kind("ss", "ss -H -tulpn", parse_ss, "Listening TCP and UDP sockets with their processes",
+         capability="ss"),
 ):  # fmt: skip
     registry.register(kind)

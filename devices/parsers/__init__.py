@@ -1,9 +1,11 @@
-"""Pure parsers for system command outputs (``/proc`` files, ``df``, ``os-release``).
+"""Pure parsers for system command outputs (``/proc`` files, ``df``, ``os-release``, ``lsblk``,
+``ss``).
 
 Each ``parse_*`` function turns a command's text into frozen dataclasses with units in field
 names, and raises ``collectors.parsing.ParseError`` on output it does not understand.
 """
 
+from devices.parsers.blockdev import BlockDevice, parse_lsblk
 from devices.parsers.df import Filesystem, parse_df
 from devices.parsers.os_release import OsRelease, parse_os_release
 from devices.parsers.proc import (
@@ -21,8 +23,10 @@ from devices.parsers.proc import (
     parse_proc_stat,
     parse_uptime,
 )
+from devices.parsers.sockets import ProcessRef, Socket, parse_ss
 
 __all__ = [
+    "BlockDevice",
     "CpuTimes",
     "DiskStat",
     "Filesystem",
@@ -31,13 +35,17 @@ __all__ = [
     "NetDev",
     "OsRelease",
     "ProcStat",
+    "ProcessRef",
+    "Socket",
     "Uptime",
     "parse_df",
     "parse_diskstats",
     "parse_loadavg",
+    "parse_lsblk",
     "parse_meminfo",
     "parse_net_dev",
     "parse_os_release",
     "parse_proc_stat",
+    "parse_ss",
     "parse_uptime",
 ]

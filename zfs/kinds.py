@@ -1,0 +1,47 @@
+"""The ZFS collection kinds. Parse-only for now (no store function yet): `manage.py parse` reads
+their outputs, and the pool/dataset/snapshot models that will keep them come next."""
+
+from __future__ import annotations
+
+from collectors.kinds import Kind, registry
+from zfs.parsers import (
+    parse_arcstats,
+    parse_kstat_objset,
+    parse_kstat_pool_io,
+    parse_kstat_pool_state,
+    parse_zfs_get,
+    parse_zfs_list,
+    parse_zpool_iostat,
+    parse_zpool_list,
+    parse_zpool_status,
+)
+
+STORAGE = "storage"
+ZPOOL = "zpool"
+ZFS = "zfs"
+
+for kind in (
+    Kind("zpool-status", "zpool status -p", parse_zpool_status,
+         "Pool health, vdev tree with error counters, scrub/resilver progress and results",
+         capability=ZPOOL, group=STORAGE),
+    Kind("zpool-list", "zpool list -Hp", parse_zpool_list,
+         "Pool size, allocation, fragmentation, capacity, dedup ratio", capability=ZPOOL,
+         group=STORAGE),
+    Kind("zfs-list", "zfs list -Hp -t all -o name,type,used,avail,refer,mountpoint,creation",
+         parse_zfs_list, "Datasets, volumes and snapshots with their space", capability=ZFS,
+         group=STORAGE),
+    Kind("arcstats", "cat /proc/spl/kstat/zfs/arcstats", parse_arcstats,
+         "ZFS ARC size and hit ratio", capability=ZPOOL, group=STORAGE),
+    Kind("zfs-get", "zfs get -Hp all", parse_zfs_get, "Every property of every dataset",
+         capability=ZFS, group=STORAGE),
+    Kind("zpool-iostat", "zpool iostat -v", parse_zpool_iostat,
+         "Pool and vdev operations and bandwidth", capability=ZPOOL, group=STORAGE),
+    Kind("zpool-kstat-state", "cat /proc/spl/kstat/zfs/POOL/state", parse_kstat_pool_state,
+         "A pool's state from the kernel's kstat (cheap, no zpool call)", capability=ZPOOL,
+         group=STORAGE),
+    Kind("zpool-kstat-io", "cat /proc/spl/kstat/zfs/POOL/io", parse_kstat_pool_io,
+         "A pool's I/O counters (older ZFS on Linux)", capability=ZPOOL, group=STORAGE),
+    Kind("zfs-kstat-objset", "cat /proc/spl/kstat/zfs/POOL/objset-0xID", parse_kstat_objset,
+         "A dataset's I/O counters", capability=ZPOOL, group=STORAGE),
+):  # fmt: skip
+    registry.register(kind)

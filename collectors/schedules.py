@@ -17,7 +17,7 @@ def default_schedules() -> list[dict[str, Any]]:
     from collectors.kinds import registry
 
     entries: list[dict[str, Any]] = []
-    groups = sorted({k.group for k in registry.all()})
+    groups = sorted({k.group for k in registry.collectable()})
     for group in groups:
         every = min(k.interval_s for k in registry.in_group(group))
         entries.append(

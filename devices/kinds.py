@@ -15,6 +15,8 @@ from devices.parsers import (
     parse_net_dev,
     parse_os_release,
     parse_proc_stat,
+    parse_smartctl,
+    parse_smartctl_scan,
     parse_ss,
     parse_uptime,
 )
@@ -54,5 +56,12 @@ for kind in (
          "Block devices (disks, partitions, LVM) with size, model, serial, transport"),
     Kind("ss", "ss -H -tulpn", parse_ss, "Listening TCP and UDP sockets with their processes",
          capability="ss"),
+    # -n standby: a sleeping disk is reported as sleeping, never woken up by our poll.
+    Kind("smartctl", "smartctl --json=c -x -n standby /dev/DRIVE", parse_smartctl,
+         "S.M.A.R.T. health of one drive with our own verdict", capability="smartctl",
+         ok_exit_codes=frozenset(range(256))),
+    Kind("smartctl-scan", "smartctl --scan -j", parse_smartctl_scan,
+         "Drives smartctl can see, with the device type to ask them with",
+         capability="smartctl"),
 ):  # fmt: skip
     registry.register(kind)

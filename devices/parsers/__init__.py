@@ -1,5 +1,5 @@
 """Pure parsers for system command outputs (``/proc`` files, ``df``, ``os-release``, ``lsblk``,
-``ss``).
+``ss``, ``smartctl``).
 
 Each ``parse_*`` function turns a command's text into frozen dataclasses with units in field
 names, and raises ``collectors.parsing.ParseError`` on output it does not understand.
@@ -23,9 +23,17 @@ from devices.parsers.proc import (
     parse_proc_stat,
     parse_uptime,
 )
+from devices.parsers.smart import (
+    Attribute,
+    ScanDevice,
+    SmartReport,
+    parse_smartctl,
+    parse_smartctl_scan,
+)
 from devices.parsers.sockets import ProcessRef, Socket, parse_ss
 
 __all__ = [
+    "Attribute",
     "BlockDevice",
     "CpuTimes",
     "DiskStat",
@@ -36,6 +44,8 @@ __all__ = [
     "OsRelease",
     "ProcStat",
     "ProcessRef",
+    "ScanDevice",
+    "SmartReport",
     "Socket",
     "Uptime",
     "parse_df",
@@ -46,6 +56,8 @@ __all__ = [
     "parse_net_dev",
     "parse_os_release",
     "parse_proc_stat",
+    "parse_smartctl",
+    "parse_smartctl_scan",
     "parse_ss",
     "parse_uptime",
 ]

@@ -265,8 +265,10 @@ def _load_json(text: str, kind: str) -> dict[str, Any]:
         raise ParseError(kind, f"invalid JSON: {e}") from e
     if not isinstance(data, dict):
         raise ParseError(kind, "JSON is not an object")
-    if kind == SMARTCTL_SCAN_KIND and "devices" in data:
-        return data
+    if "devices" in data and "device" not in data:
+        if kind == SMARTCTL_SCAN_KIND:
+            return data
+        raise ParseError(kind, "this is 'smartctl --scan' output, not a drive's report")
     if not isinstance(data.get("smartctl"), dict) and not isinstance(data.get("device"), dict):
         raise ParseError(kind, "JSON without a 'smartctl' or 'device' object: not smartctl output")
     return data
@@ -425,4 +427,4 @@ def _bool(data: dict[str, Any], key: str) -> bool | None:
 
 def _str(data: dict[str, Any], key: str) -> str | None:
     value = data.get(key)
-    return value.strip() or None if isinstance(value, str) else None
+    return (value.strip() or None) if isinstance(value, str) else None

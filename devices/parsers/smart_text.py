@@ -108,7 +108,7 @@ def parse_smartctl_text(text: str) -> smart.SmartReport:
                 _nvme_entry(nvme, key, value)
             elif key == "smart support is":
                 support.append(value)
-            else:
+            elif value:
                 fields.setdefault(key, value)
     if not sections and not messages:
         raise ParseError(kind, "no information or SMART section and no message")

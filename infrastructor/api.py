@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from collectors.api import CollectionRunViewSet, EventViewSet, OperationViewSet
 from containers.api import ComposeProjectViewSet, ContainerViewSet
 from devices.api.views import DeviceViewSet
+from zfs.api import PoolViewSet
 
 router = DefaultRouter()
 router.register("devices", DeviceViewSet)
@@ -13,3 +14,4 @@ router.register("events", EventViewSet)
 router.register("operations", OperationViewSet)
 router.register("containers", ContainerViewSet)
 router.register("compose-projects", ComposeProjectViewSet)
+router.register("zfs/pools", PoolViewSet)

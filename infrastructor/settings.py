@@ -215,6 +215,9 @@ COLLECT_BACKOFF_MAX_SECONDS = env.int("COLLECT_BACKOFF_MAX_SECONDS", default=900
 SYSTEM_METRICS_INTERVAL = env.int("SYSTEM_METRICS_INTERVAL", default=30)
 STALE_AFTER_SECONDS = env.int("STALE_AFTER_SECONDS", default=600)
 CONTAINERS_INTERVAL = env.int("CONTAINERS_INTERVAL", default=60)
+ZFS_INTERVAL = env.int("ZFS_INTERVAL", default=300)
+# A pool at or above this capacity raises pool.capacity_high (ZFS slows down past ~80 %).
+ZPOOL_CAPACITY_WARNING_PCT = env.float("ZPOOL_CAPACITY_WARNING_PCT", default=80.0)
 # `DELETE /api/containers/{id}/` runs `docker rm` (stopped containers only). Off by default.
 CONTAINER_REMOVE_ENABLED = env.bool("CONTAINER_REMOVE_ENABLED", default=False)
 METRICS_RETENTION_DAYS = env.int("METRICS_RETENTION_DAYS", default=30)

@@ -1,9 +1,12 @@
-"""The ZFS collection kinds. Parse-only for now (no store function yet): `manage.py parse` reads
-their outputs, and the pool/dataset/snapshot models that will keep them come next."""
+"""The ZFS collection kinds. `zpool status` and `zpool list` are collected into pools; the others
+are parse-only for now (no store function): datasets, snapshots and ARC history come next."""
 
 from __future__ import annotations
 
+from django.conf import settings
+
 from collectors.kinds import Kind, registry
+from zfs import store
 from zfs.parsers import (
     parse_arcstats,
     parse_kstat_objset,
@@ -17,16 +20,17 @@ from zfs.parsers import (
 )
 
 STORAGE = "storage"
+_every = settings.ZFS_INTERVAL
 ZPOOL = "zpool"
 ZFS = "zfs"
 
 for kind in (
     Kind("zpool-status", "zpool status -p", parse_zpool_status,
          "Pool health, vdev tree with error counters, scrub/resilver progress and results",
-         capability=ZPOOL, group=STORAGE),
+         store.store_zpool_status, capability=ZPOOL, group=STORAGE, interval_s=_every),
     Kind("zpool-list", "zpool list -Hp", parse_zpool_list,
-         "Pool size, allocation, fragmentation, capacity, dedup ratio", capability=ZPOOL,
-         group=STORAGE),
+         "Pool size, allocation, fragmentation, capacity, dedup ratio",
+         store.store_zpool_list, capability=ZPOOL, group=STORAGE, interval_s=_every),
     Kind("zfs-list", "zfs list -Hp -t all -o name,type,used,avail,refer,mountpoint,creation",
          parse_zfs_list, "Datasets, volumes and snapshots with their space", capability=ZFS,
          group=STORAGE),

@@ -1,0 +1,67 @@
+"""ZFS pools per device: current state, the vdev tree as last seen, and a health/capacity series.
+
+A pool is identified by (device, name). Its vdev tree is kept as the nested structure zpool
+printed (JSON), which is how people read it and what the events compare error counters against.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Pool(models.Model):
+    """One pool's current state, as of the device's last poll."""
+
+    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="pools")
+    name = models.CharField(max_length=255)
+    state = models.CharField(max_length=16)
+    status_text = models.TextField(blank=True)
+    action_text = models.TextField(blank=True)
+    size_bytes = models.BigIntegerField(null=True, blank=True)
+    alloc_bytes = models.BigIntegerField(null=True, blank=True)
+    free_bytes = models.BigIntegerField(null=True, blank=True)
+    fragmentation_pct = models.FloatField(null=True, blank=True)
+    capacity_pct = models.FloatField(null=True, blank=True)
+    dedup_ratio = models.FloatField(null=True, blank=True)
+    read_errors = models.BigIntegerField(null=True, blank=True)
+    write_errors = models.BigIntegerField(null=True, blank=True)
+    checksum_errors = models.BigIntegerField(null=True, blank=True)
+    data_errors = models.IntegerField(null=True, blank=True)
+    error_files = models.JSONField(default=list, blank=True)
+    scan = models.JSONField(null=True, blank=True)
+    vdevs = models.JSONField(default=list, blank=True)
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["device__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "name"], name="one_pool_name_per_device")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PoolSample(models.Model):
+    """Health and capacity of one pool at one poll."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="samples")
+    collected_at = models.DateTimeField()
+    state = models.CharField(max_length=16)
+    size_bytes = models.BigIntegerField(null=True)
+    alloc_bytes = models.BigIntegerField(null=True)
+    free_bytes = models.BigIntegerField(null=True)
+    capacity_pct = models.FloatField(null=True)
+    fragmentation_pct = models.FloatField(null=True)
+    read_errors = models.BigIntegerField(null=True)
+    write_errors = models.BigIntegerField(null=True)
+    checksum_errors = models.BigIntegerField(null=True)
+    data_errors = models.IntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["pool", "-collected_at"], name="pool_sample_time")]
+
+    def __str__(self) -> str:
+        return f"{self.pool_id} @ {self.collected_at:%Y-%m-%d %H:%M:%S}"

@@ -6,6 +6,18 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 
+class SeenOnDevice(models.Model):
+    """Something polling finds on a device (a container, a pool...): when it was first and last
+    seen, and when it disappeared. Things that disappear are kept for their history."""
+
+    first_seen_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class Trigger(models.TextChoices):
     SCHEDULE = "schedule", "Schedule (beat)"
     API = "api", "API"

@@ -10,6 +10,8 @@ from __future__ import annotations
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
+from collectors.models import SeenOnDevice
+
 
 class ContainerState(models.TextChoices):
     CREATED = "created", "Created"
@@ -22,7 +24,7 @@ class ContainerState(models.TextChoices):
     REMOVED = "removed", "Removed (gone from the device)"
 
 
-class ComposeProject(models.Model):
+class ComposeProject(SeenOnDevice):
     """A Compose project (`docker compose ls`) on one device."""
 
     device = models.ForeignKey(
@@ -32,9 +34,6 @@ class ComposeProject(models.Model):
     status = models.CharField(max_length=255, blank=True)
     config_files = ArrayField(models.CharField(max_length=1024), default=list, blank=True)
     services = ArrayField(models.CharField(max_length=255), default=list, blank=True)
-    first_seen_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
-    removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["device__name", "name"]
@@ -57,7 +56,7 @@ class ContainerQuerySet(models.QuerySet["Container"]):
         return self.filter(device_id=device_id)
 
 
-class Container(models.Model):
+class Container(SeenOnDevice):
     """The current state of one container, as of the device's last poll."""
 
     device = models.ForeignKey(
@@ -88,9 +87,6 @@ class Container(models.Model):
     created_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
-    first_seen_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
-    removed_at = models.DateTimeField(null=True, blank=True)
     # Cumulative I/O totals of the last poll ({"at": iso, "net_rx": bytes, ...}): the next poll
     # turns them into rates.
     counters = models.JSONField(default=dict, blank=True, editable=False)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from django.db import models
 
+from collectors.models import SeenOnDevice
 
-class Pool(models.Model):
+
+class Pool(SeenOnDevice):
     """One pool's current state, as of the device's last poll."""
 
     device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="pools")
@@ -30,9 +32,6 @@ class Pool(models.Model):
     error_files = models.JSONField(default=list, blank=True)
     scan = models.JSONField(null=True, blank=True)
     vdevs = models.JSONField(default=list, blank=True)
-    first_seen_at = models.DateTimeField()
-    last_seen_at = models.DateTimeField()
-    removed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["device__name", "name"]

@@ -5,7 +5,7 @@ from rest_framework.routers import DefaultRouter
 from collectors.api import CollectionRunViewSet, EventViewSet, OperationViewSet
 from containers.api import ComposeProjectViewSet, ContainerViewSet
 from devices.api.views import DeviceViewSet
-from zfs.api import PoolViewSet
+from zfs.api import DatasetViewSet, PoolViewSet, SnapshotViewSet
 
 router = DefaultRouter()
 router.register("devices", DeviceViewSet)
@@ -15,3 +15,5 @@ router.register("operations", OperationViewSet)
 router.register("containers", ContainerViewSet)
 router.register("compose-projects", ComposeProjectViewSet)
 router.register("zfs/pools", PoolViewSet)
+router.register("zfs/datasets", DatasetViewSet)
+router.register("zfs/snapshots", SnapshotViewSet)

@@ -218,6 +218,9 @@ CONTAINERS_INTERVAL = env.int("CONTAINERS_INTERVAL", default=60)
 ZFS_INTERVAL = env.int("ZFS_INTERVAL", default=300)
 # A pool at or above this capacity raises pool.capacity_high (ZFS slows down past ~80 %).
 ZPOOL_CAPACITY_WARNING_PCT = env.float("ZPOOL_CAPACITY_WARNING_PCT", default=80.0)
+# A dataset that has snapshots but none newer than this raises snapshot.missing (a stuck
+# sanoid/zfs-auto-snapshot job is how backups silently stop).
+ZFS_SNAPSHOT_MAX_AGE_HOURS = env.int("ZFS_SNAPSHOT_MAX_AGE_HOURS", default=48)
 # `DELETE /api/containers/{id}/` runs `docker rm` (stopped containers only). Off by default.
 CONTAINER_REMOVE_ENABLED = env.bool("CONTAINER_REMOVE_ENABLED", default=False)
 METRICS_RETENTION_DAYS = env.int("METRICS_RETENTION_DAYS", default=30)

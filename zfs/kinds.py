@@ -1,12 +1,12 @@
-"""The ZFS collection kinds. `zpool status` and `zpool list` are collected into pools; the others
-are parse-only for now (no store function): datasets, snapshots and ARC history come next."""
+"""The ZFS collection kinds. `zpool status`/`zpool list` are collected into pools and `zfs list`
+into datasets and snapshots; the others are parse-only for now (no store function)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 
 from collectors.kinds import Kind, registry
-from zfs import store
+from zfs import datasets, store
 from zfs.parsers import (
     parse_arcstats,
     parse_kstat_objset,
@@ -32,8 +32,8 @@ for kind in (
          "Pool size, allocation, fragmentation, capacity, dedup ratio",
          store.store_zpool_list, capability=ZPOOL, group=STORAGE, interval_s=_every),
     Kind("zfs-list", "zfs list -Hp -t all -o name,type,used,avail,refer,mountpoint,creation",
-         parse_zfs_list, "Datasets, volumes and snapshots with their space", capability=ZFS,
-         group=STORAGE),
+         parse_zfs_list, "Datasets, volumes and snapshots with their space",
+         datasets.store_zfs_list, capability=ZFS, group=STORAGE, interval_s=_every),
     Kind("arcstats", "cat /proc/spl/kstat/zfs/arcstats", parse_arcstats,
          "ZFS ARC size and hit ratio", capability=ZPOOL, group=STORAGE),
     Kind("zfs-get", "zfs get -Hp all", parse_zfs_get, "Every property of every dataset",

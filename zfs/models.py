@@ -64,3 +64,66 @@ class PoolSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pool_id} @ {self.collected_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Dataset(SeenOnDevice):
+    """A filesystem or volume of a pool, with its space as last seen."""
+
+    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="datasets")
+    name = models.CharField(max_length=1024)
+    type = models.CharField(max_length=16)
+    used_bytes = models.BigIntegerField(null=True, blank=True)
+    available_bytes = models.BigIntegerField(null=True, blank=True)
+    referenced_bytes = models.BigIntegerField(null=True, blank=True)
+    mountpoint = models.CharField(max_length=1024, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+    newest_snapshot_at = models.DateTimeField(null=True, blank=True)
+    # Set while snapshot.missing has been raised and no newer snapshot appeared (no repeats).
+    snapshot_overdue = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["device__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "name"], name="one_dataset_name_per_device")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DatasetSample(models.Model):
+    """Space of one dataset at one poll."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="samples")
+    collected_at = models.DateTimeField()
+    used_bytes = models.BigIntegerField(null=True)
+    available_bytes = models.BigIntegerField(null=True)
+    referenced_bytes = models.BigIntegerField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["dataset", "-collected_at"], name="dataset_sample_time")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} @ {self.collected_at:%Y-%m-%d %H:%M:%S}"
+
+
+class Snapshot(SeenOnDevice):
+    """A snapshot of a dataset (`pool/data@2026-11-25`)."""
+
+    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="snapshots")
+    dataset = models.ForeignKey(
+        Dataset, null=True, on_delete=models.SET_NULL, related_name="snapshots"
+    )
+    name = models.CharField(max_length=1024, help_text="Full name: dataset@snapshot.")
+    used_bytes = models.BigIntegerField(null=True, blank=True)
+    referenced_bytes = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["device__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "name"], name="one_snapshot_name_per_device")
+        ]
+
+    def __str__(self) -> str:
+        return self.name

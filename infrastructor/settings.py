@@ -221,6 +221,9 @@ ZPOOL_CAPACITY_WARNING_PCT = env.float("ZPOOL_CAPACITY_WARNING_PCT", default=80.
 # A dataset that has snapshots but none newer than this raises snapshot.missing (a stuck
 # sanoid/zfs-auto-snapshot job is how backups silently stop).
 ZFS_SNAPSHOT_MAX_AGE_HOURS = env.int("ZFS_SNAPSHOT_MAX_AGE_HOURS", default=48)
+# Days after the last finished scrub (or after first sight, for a pool never scrubbed) before
+# scrub.overdue is raised. Monthly scrubs are the common advice; 35 days leaves a week of slack.
+ZFS_SCRUB_MAX_AGE_DAYS = env.int("ZFS_SCRUB_MAX_AGE_DAYS", default=35)
 # `DELETE /api/containers/{id}/` runs `docker rm` (stopped containers only). Off by default.
 CONTAINER_REMOVE_ENABLED = env.bool("CONTAINER_REMOVE_ENABLED", default=False)
 METRICS_RETENTION_DAYS = env.int("METRICS_RETENTION_DAYS", default=30)

@@ -32,6 +32,8 @@ class Pool(SeenOnDevice):
     error_files = models.JSONField(default=list, blank=True)
     scan = models.JSONField(null=True, blank=True)
     vdevs = models.JSONField(default=list, blank=True)
+    # Set while scrub.overdue has been raised and no newer scrub finished (no repeats).
+    scrub_overdue = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["device__name", "name"]

@@ -7,6 +7,7 @@ the capacity figures of that poll, never the health check.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
@@ -63,6 +64,7 @@ def reconcile(ctx: StoreContext) -> None:
             _apply_list(pool, listed[name])
         pool.last_seen_at = now
         pool.removed_at = None
+        _check_scrub_age(ctx, pool)
         pool.save()
         PoolSample.objects.create(
             pool=pool, collected_at=now, state=pool.state, size_bytes=pool.size_bytes,
@@ -72,6 +74,34 @@ def reconcile(ctx: StoreContext) -> None:
             checksum_errors=pool.checksum_errors, data_errors=pool.data_errors,
         )  # fmt: skip
         _detect(ctx, pool, before)
+
+
+def _last_scrub(pool: Pool) -> dt.datetime | None:
+    """When the last scrub finished. zpool prints host-local time without a zone; read as UTC,
+    which is off by at most a day's fraction against limits counted in weeks."""
+    scan = pool.scan or {}
+    finished = scan.get("finished_local")
+    if scan.get("function") != "scrub" or not finished:
+        return None
+    try:
+        return dt.datetime.fromisoformat(finished).replace(tzinfo=dt.UTC)
+    except ValueError:
+        return None
+
+
+def _check_scrub_age(ctx: StoreContext, pool: Pool) -> None:
+    """scrub.overdue once per lapse; a newer finished scrub clears it."""
+    limit = dt.timedelta(days=settings.ZFS_SCRUB_MAX_AGE_DAYS)
+    last = _last_scrub(pool)
+    since = last or pool.first_seen_at  # never scrubbed: count from when we first saw it
+    overdue = ctx.collected_at - since > limit
+    if overdue and not pool.scrub_overdue:
+        days = (ctx.collected_at - since).days
+        what = f"last scrub finished {days} days ago" if last else f"no scrub seen in {days} days"
+        _event(ctx, pool, "scrub.overdue", Severity.WARNING, f"pool {pool.name}: {what}",
+               last_scrub=last.isoformat() if last else None,
+               max_age_days=settings.ZFS_SCRUB_MAX_AGE_DAYS)  # fmt: skip
+    pool.scrub_overdue = overdue
 
 
 def _apply_status(pool: Pool, facts: Any) -> None:

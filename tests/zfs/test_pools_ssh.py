@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from collectors.engine import collect
@@ -148,3 +149,26 @@ def test_growing_vdev_errors_and_a_filling_pool_are_events(
     poll(zfs_device)
     assert Event.objects.filter(type="pool.capacity_high").count() == 1
     assert Event.objects.filter(type="vdev.errors_increased").count() == 1
+
+
+def test_a_pool_not_scrubbed_for_weeks_raises_scrub_overdue_once(
+    zpool: ZpoolHost, zfs_device: Device
+) -> None:
+    # given the real capture whose last scrub finished on Sun Oct 20 2024
+    old = zse("degraded_removed")
+    zpool.set(status=old, listing=listing("dummy", 42))
+    poll(zfs_device)
+    poll(zfs_device)
+    overdue = Event.objects.get(type="scrub.overdue")
+    assert overdue.data["last_scrub"].startswith("2024-10-20T17:29:34")
+    # when a new scrub finishes (the capture with today's date edited in), it is cleared
+    now = timezone.now()
+    today = f"{now:%a %b} {now.day:2d} {now:%H:%M:%S %Y}"  # ctime style, as zpool prints it
+    fresh = old.replace("Sun Oct 20 17:29:34 2024", today)
+    assert fresh != old
+    zpool.set(status=fresh, listing=listing("dummy", 42))
+    poll(zfs_device)
+    pool = Pool.objects.get(name="dummy")
+    assert not pool.scrub_overdue
+    assert Event.objects.filter(type="scrub.finished").count() == 1
+    assert Event.objects.filter(type="scrub.overdue").count() == 1

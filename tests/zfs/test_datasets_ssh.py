@@ -128,3 +128,15 @@ def test_snapshots_and_datasets_that_disappear_are_kept_as_removed(
     body = viewer_client.get("/api/zfs/snapshots/?removed=false").json()
     assert body["count"] == 0
     assert viewer_client.get("/api/zfs/datasets/?search=vol1").json()["count"] == 1
+
+
+def test_datasets_and_snapshots_are_listed_in_the_admin(
+    zfs_data: Path, zfs_device: Device, admin_client
+) -> None:
+    set_listing(zfs_data, DATASETS + snapshot_rows())
+    poll(zfs_device)
+    page = admin_client.get("/admin/zfs/dataset/?snapshot_overdue__exact=1")
+    assert page.status_code == 200 and b"zpool/vol1" in page.content
+    page = admin_client.get("/admin/zfs/snapshot/?q=vol1")
+    assert page.status_code == 200 and b"zpool/vol1@snapshot-name" in page.content
+    assert admin_client.get("/admin/zfs/pool/").status_code == 200

@@ -13,7 +13,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from collectors.events import record_event
@@ -208,6 +207,7 @@ def _detect(ctx: StoreContext, c: Container, before: _Before | None, announce: b
 def _store_stats(ctx: StoreContext, stats: list[Any], containers: dict[str, Container]) -> None:
     by_id = [(c.container_id, c) for c in containers.values() if c.container_id]
     rows = []
+    counted: list[Container] = []
     for entry in stats:
         container = containers.get(entry.name) or next(
             (c for cid, c in by_id if entry.id and cid.startswith(entry.id)), None
@@ -245,8 +245,9 @@ def _store_stats(ctx: StoreContext, stats: list[Any], containers: dict[str, Cont
             "at": ctx.collected_at.isoformat(),
             "id": container.container_id,
         }
-        container.save(update_fields=["counters"])
+        counted.append(container)
     ContainerStats.objects.bulk_create(rows)
+    Container.objects.bulk_update(counted, ["counters"])
 
 
 def _seconds_since(iso: str | None, now: dt.datetime) -> float | None:
@@ -282,6 +283,6 @@ def _reconcile_projects(
         existing[facts.name] = project
     for name, project in existing.items():
         if name not in listed and project.removed_at is None:
-            project.removed_at = timezone.now()
+            project.removed_at = now
             project.save(update_fields=["removed_at"])
     return existing

@@ -74,6 +74,11 @@ def reconcile(ctx: StoreContext) -> None:
             checksum_errors=pool.checksum_errors, data_errors=pool.data_errors,
         )  # fmt: skip
         _detect(ctx, pool, before)
+    if data.get("status") is not None:
+        # A pool missing from a successful `zpool status` was exported or destroyed: keep it
+        # for its history, marked removed (a failed status removes nothing).
+        gone = [p.pk for name, p in pools.items() if name not in statuses and p.pk]
+        Pool.objects.filter(pk__in=gone, removed_at__isnull=True).update(removed_at=now)
 
 
 def _last_scrub(pool: Pool) -> dt.datetime | None:

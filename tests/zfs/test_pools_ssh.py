@@ -172,3 +172,13 @@ def test_a_pool_not_scrubbed_for_weeks_raises_scrub_overdue_once(
     assert not pool.scrub_overdue
     assert Event.objects.filter(type="scrub.finished").count() == 1
     assert Event.objects.filter(type="scrub.overdue").count() == 1
+
+
+def test_an_exported_pool_is_kept_as_removed(zpool: ZpoolHost, zfs_device: Device) -> None:
+    zpool.set(status=zse("resilvered"), listing=listing("dummy", 42))
+    poll(zfs_device)
+    zpool.set(status="no pools available\n", listing=listing("dummy", 42))
+    poll(zfs_device)
+    pool = Pool.objects.get(name="dummy")
+    assert pool.removed_at is not None
+    assert PoolSample.objects.filter(pool=pool).exists()

@@ -254,8 +254,15 @@ def _collect_claimed(
                     finalizer()
             except Exception:
                 log.exception("finishing %s for %s failed", key, device.name)
-        _record_outcome(device, run, result, outcomes, started, conn.connect_s, conn.host_key)
+        _record_outcome(
+            device, run, result, outcomes, started, conn.connect_s, conn.host_key, ctx.notes
+        )
     return run
+
+
+def _notes(notes: dict[str, list[str]] | None, kind: str) -> dict[str, object]:
+    found = (notes or {}).get(kind)
+    return {"notes": found[:50]} if found else {}
 
 
 def _record_outcome(
@@ -266,6 +273,7 @@ def _record_outcome(
     started: float,
     connect_s: float,
     host_key: str | None,
+    notes: dict[str, list[str]] | None = None,
 ) -> None:
     from devices.services import note_contact, note_failure
 
@@ -295,5 +303,6 @@ def _record_outcome(
         error=message[:2000],
         bytes_read=result.bytes_read,
         connect_ms=int(connect_s * 1000),
-        kind_results=run.kind_results | {n: o.as_audit() for n, o in outcomes.items()},
+        kind_results=run.kind_results
+        | {n: o.as_audit() | _notes(notes, n) for n, o in outcomes.items()},
     )

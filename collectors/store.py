@@ -25,7 +25,13 @@ class StoreContext:
     run: CollectionRun
     collected_at: dt.datetime
     scratch: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, list[str]] = field(default_factory=dict)
     _finalizers: dict[str, Callable[[], None]] = field(default_factory=dict)
+
+    def note(self, kind: str, message: str) -> None:
+        """A problem with one item of a kind that otherwise worked (one drive of many could not
+        be read, say): kept in the run's audit under that kind's `notes`."""
+        self.notes.setdefault(kind, []).append(message[:500])
 
     def once(self, key: str, finalizer: Callable[[], None]) -> None:
         self._finalizers.setdefault(key, finalizer)

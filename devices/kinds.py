@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from collectors.kinds import Kind, registry
-from devices import capabilities, metrics
+from devices import capabilities, drives, metrics
 from devices.parsers import (
     parse_df,
     parse_diskstats,
@@ -20,8 +20,10 @@ from devices.parsers import (
     parse_ss,
     parse_uptime,
 )
+from devices.parsers.drives import SURVEY_COMMAND, parse_drives
 
 SYSTEM = "system"
+DRIVES = "drives"
 INVENTORY = "inventory"
 DAY_S = 24 * 3600
 
@@ -51,7 +53,12 @@ for kind in (
     Kind(capabilities.KIND, capabilities.COMMAND, capabilities.parse_capabilities,
          "Tools available to our user, CPU, memory, GPUs", metrics.store_capabilities,
          group=INVENTORY, interval_s=DAY_S),
-    # Parse-only until their models land (drive health, listening ports): no store function.
+    Kind(DRIVES, SURVEY_COMMAND, parse_drives, "Drives: lsblk, then smartctl -x per drive in "
+         "the same exec, with our own verdict; sleeping disks are not woken",
+         drives.store_drives, capability="smartctl", group=DRIVES,
+         interval_s=settings.DRIVES_INTERVAL),
+    # Parse-only (the drive survey above runs them as part of its one section; listening ports
+    # land with their model): no store function.
     Kind("lsblk", "lsblk -J -b -o NAME,TYPE,SIZE,MODEL,SERIAL,ROTA,TRAN,MOUNTPOINT", parse_lsblk,
          "Block devices (disks, partitions, LVM) with size, model, serial, transport"),
     Kind("ss", "ss -H -tulpn", parse_ss, "Listening TCP and UDP sockets with their processes",

@@ -213,3 +213,13 @@ WARNING_RULES: tuple[Rule, ...] = (
     wear_high,
     crc_errors_growing,
 )
+
+# Rules about counters that only ever grow: once they stop growing, the store holds their warning
+# for DRIVE_WARNING_HOLD_DAYS, then lets the drive pass again (see devices.drives).
+COUNTER_RULES: tuple[Rule, ...] = (defective_sectors, nvme_media_errors, crc_errors_growing)
+
+
+def counter_growth(report: SmartReport, previous: SmartReport | None) -> list[str]:
+    """Reasons from the counter rules alone: what grew since ``previous`` (or is above zero
+    when there is no history)."""
+    return _reasons(COUNTER_RULES, report, previous)

@@ -4,11 +4,13 @@ from rest_framework.routers import DefaultRouter
 
 from collectors.api import CollectionRunViewSet, EventViewSet, OperationViewSet
 from containers.api import ComposeProjectViewSet, ContainerViewSet
+from devices.api.drives import DriveViewSet
 from devices.api.views import DeviceViewSet
 from zfs.api import DatasetViewSet, PoolViewSet, SnapshotViewSet
 
 router = DefaultRouter()
 router.register("devices", DeviceViewSet)
+router.register("drives", DriveViewSet)
 router.register("collection-runs", CollectionRunViewSet)
 router.register("events", EventViewSet)
 router.register("operations", OperationViewSet)

@@ -224,6 +224,17 @@ ZFS_SNAPSHOT_MAX_AGE_HOURS = env.int("ZFS_SNAPSHOT_MAX_AGE_HOURS", default=48)
 # Days after the last finished scrub (or after first sight, for a pool never scrubbed) before
 # scrub.overdue is raised. Monthly scrubs are the common advice; 35 days leaves a week of slack.
 ZFS_SCRUB_MAX_AGE_DAYS = env.int("ZFS_SCRUB_MAX_AGE_DAYS", default=35)
+# Drive health (smartctl). Polled every 15 minutes by default; `-n standby` never wakes a disk.
+DRIVES_INTERVAL = env.int("DRIVES_INTERVAL", default=900)
+# drive.temperature_high above these (Celsius); cleared 3 degrees below. NVMe runs hotter.
+DRIVE_TEMPERATURE_WARNING_C = env.int("DRIVE_TEMPERATURE_WARNING_C", default=55)
+DRIVE_NVME_TEMPERATURE_WARNING_C = env.int("DRIVE_NVME_TEMPERATURE_WARNING_C", default=70)
+# A warning raised by growing defect counters stays this long after the last growth.
+DRIVE_WARNING_HOLD_DAYS = env.int("DRIVE_WARNING_HOLD_DAYS", default=7)
+# The full attribute table goes into the history this often (and whenever the verdict changes).
+DRIVE_ATTRIBUTES_EVERY_HOURS = env.int("DRIVE_ATTRIBUTES_EVERY_HOURS", default=24)
+# Drive history is what explains a failure years later: it is kept longer than host metrics.
+DRIVE_HISTORY_DAYS = env.int("DRIVE_HISTORY_DAYS", default=730)
 # `DELETE /api/containers/{id}/` runs `docker rm` (stopped containers only). Off by default.
 CONTAINER_REMOVE_ENABLED = env.bool("CONTAINER_REMOVE_ENABLED", default=False)
 METRICS_RETENTION_DAYS = env.int("METRICS_RETENTION_DAYS", default=30)

@@ -1,6 +1,7 @@
 """Models of the `devices` app: the registry and host-level time series."""
 
 from devices.models.device import AuthMethod, Device, DeviceStatus, DeviceType, Transport
+from devices.models.drives import Drive, DriveSample, Verdict
 from devices.models.metrics import (
     CounterState,
     DiskSample,
@@ -16,8 +17,11 @@ __all__ = [
     "DeviceStatus",
     "DeviceType",
     "DiskSample",
+    "Drive",
+    "DriveSample",
     "FilesystemSample",
     "InterfaceSample",
     "SystemSample",
     "Transport",
+    "Verdict",
 ]

@@ -244,3 +244,7 @@ class DeviceAdmin(admin.ModelAdmin[Device]):
                 self.message_user(
                     request, f"{device}: no different host key was offered.", messages.WARNING
                 )
+
+
+# Registered in their own module to keep this one about the registry.
+from devices import admin_drives  # noqa: E402, F401

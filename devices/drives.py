@@ -73,8 +73,9 @@ def store_drives(ctx: StoreContext, survey: DriveSurvey) -> None:
             seen[drive.pk] = drive
             if is_arrival:
                 arrived.add(drive.pk)
-    if survey.scan_error:
-        ctx.note(KIND, survey.scan_error)
+    for problem in (survey.scan_error, survey.lsblk_error):
+        if problem:
+            ctx.note(KIND, problem)
     # Missing is judged only from a survey where smartctl worked: without it, drive names come
     # from lsblk (nvme0n1, not nvme0) and unreadable drives have no identity.
     if survey.scan_error or any(r.error_type in _BLIND for r in survey.readings):

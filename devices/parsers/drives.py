@@ -97,6 +97,7 @@ class DriveSurvey:
     block_devices: list[BlockDevice]
     readings: list[DriveReading]
     scan_error: str | None = None
+    lsblk_error: str | None = None
 
     def disk(self, reading: DriveReading) -> BlockDevice | None:
         """lsblk's whole-disk entry for a reading: by serial, else by kernel name."""
@@ -145,12 +146,17 @@ def parse_drives(text: str) -> DriveSurvey:
     if len(exits) < len(frames):
         exits.append(None)
     lsblk_text = "\n".join(lsblk_lines).strip()
-    block_devices = parse_lsblk(lsblk_text) if lsblk_text else []
+    block_devices: list[BlockDevice] = []
+    lsblk_error = None
+    try:
+        block_devices = parse_lsblk(lsblk_text) if lsblk_text else []
+    except ParseError as e:  # lsblk only adds detail (transport, size); the reports still count
+        lsblk_error = str(e)
     readings = [
         _reading(path, dtype, "\n".join(body), code)
         for (path, dtype, body), code in zip(frames, exits, strict=True)
     ]
-    return DriveSurvey(block_devices=block_devices, readings=readings, scan_error=scan_error)
+    return DriveSurvey(block_devices, readings, scan_error=scan_error, lsblk_error=lsblk_error)
 
 
 def _reading(path: str, device_type: str, text: str, exit_code: int | None) -> DriveReading:

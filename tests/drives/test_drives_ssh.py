@@ -216,3 +216,21 @@ def test_an_old_smartctl_without_json_is_read_as_text(smart: SmartHost, drive_ho
     drive = Drive.objects.get(serial="WS10SM2A")
     assert drive.model == "ST2000NM000A-2J2100" and drive.slot == "/dev/sdb"
     assert drive.assessment in ("passed", "warning") and drive.power_on_hours is not None
+
+
+def test_the_admin_lists_drives_with_their_verdict_and_shows_a_drive_page(
+    smart: SmartHost, drive_host: Device, admin_client
+) -> None:
+    poll(drive_host)
+    failing = report(WD_RED, serial="WD-RED-0001", smart_status={"passed": False})
+    set_attribute(failing, 5, 0, value=140, when_failed="now")
+    smart.put("sda", failing, rc=8)
+    poll(drive_host)
+    listing = admin_client.get("/admin/devices/drive/?assessment=failed").content.decode()
+    assert "WD-RED-0001" in listing and "ZL-EXOS-0002" not in listing
+    assert "Failed" in listing
+    drive = Drive.objects.get(serial="WD-RED-0001")
+    page = admin_client.get(f"/admin/devices/drive/{drive.pk}/change/").content.decode()
+    assert "smartctl overall health self-assessment FAILED" in page
+    assert "Reallocated_Sector_Ct" in page and "color:#cf222e;font-weight:bold" in page
+    assert page.count(" UTC</td><td>") == 2  # one history row per reading

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from devices.parsers.smart import Attribute, SmartReport, make_attribute
-from devices.smart_assessment import FAILED, PASSED, UNKNOWN, WARNING, assess
+from devices.smart_assessment import FAILED, PASSED, UNKNOWN, WARNING, assess, counter_growth
 
 HEALTHY = SmartReport(
     device="/dev/sda", device_type="sat", model="M", serial="S", firmware="F", protocol="ATA",
@@ -181,3 +181,12 @@ def test_unknown_when_there_is_nothing_to_judge(changes: dict[str, Any], reason:
 
 def test_a_sleeping_drive_with_known_data_is_still_judged() -> None:
     assert assess(report(sleeping=True))[0] == PASSED
+
+
+def test_counter_growth_names_only_the_counters_that_grew() -> None:
+    before = report(reallocated_sectors=8, pending_sectors=0, crc_errors=3, percentage_used=95)
+    now = report(reallocated_sectors=8, pending_sectors=2, crc_errors=5, percentage_used=95)
+    grown = counter_growth(now, before)
+    assert grown == ["pending sectors 2 (was 0)", "CRC errors grew from 3 to 5 (check cable)"]
+    # wear is a state, not a counter: it is never part of the growth the store holds
+    assert counter_growth(before, before) == []

@@ -51,7 +51,8 @@ def test_each_drive_report_is_read_and_matched_to_its_lsblk_disk() -> None:
     sda, nvme, old, raid = result.readings
     assert sda.report is not None and sda.error_type is None
     assert sda.report.model == "WDC WD20EFRX-68EUZN0" and sda.report.temperature_c == 34
-    assert result.disk(sda) is not None and result.disk(sda).transport == "sata"  # by name
+    disk = result.disk(sda)  # matched by name
+    assert disk is not None and disk.transport == "sata"
     assert nvme.report is not None and nvme.report.protocol == "NVMe"
     assert old.report is not None and old.report.serial == "WS10SM2A"
     assert (sda.slot, nvme.slot, raid.slot) == (

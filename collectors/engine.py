@@ -208,7 +208,8 @@ def _collect_claimed(
         _finish(run, started, status=RunStatus.OK)
         return run
     nonce = new_nonce()
-    script = build_script([Section(k.name, k.command) for k in to_run], nonce, section_timeout_s())
+    sections = [Section(k.name, k.command_for(device)) for k in to_run]
+    script = build_script(sections, nonce, section_timeout_s())
     try:
         conn = open_connection(device)
         result = conn.run(script, settings.SSH_COMMAND_TIMEOUT)

@@ -12,9 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collectors.store import StoreContext
+    from devices.models import Device
 
 Parser = Callable[[str], Any]
 Store = Callable[["StoreContext", Any], None]
+# Builds a device's own command (say, with the hashes of files we already hold, so unchanged
+# files are not sent again). Whatever it puts in must be validated and shlex.quote'd.
+CommandBuilder = Callable[["Device"], str]
 
 
 @dataclass(frozen=True)
@@ -36,6 +40,12 @@ class Kind:
     interval_s: int = 60
     # Exit codes that still carry usable output (smartctl's bit mask, grep's 1, ...).
     ok_exit_codes: frozenset[int] = field(default_factory=lambda: frozenset({0}))
+    # When set, the command run on a device is `build_command(device)`; `command` stays the
+    # generic form shown by `manage.py parse --list`.
+    build_command: CommandBuilder | None = None
+
+    def command_for(self, device: Device) -> str:
+        return self.build_command(device) if self.build_command is not None else self.command
 
     @property
     def collectable(self) -> bool:

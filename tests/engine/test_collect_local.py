@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import shlex
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,3 +174,33 @@ def test_a_parse_only_kind_is_never_collected(local_device: Device, extra_kind) 
     assert explicit.kind_results["parse-only"]["status"] == KindStatus.SKIPPED
     assert "parse only" in explicit.kind_results["parse-only"]["reason"]
     assert "parse-only" not in everything.kinds
+
+
+def test_a_kind_may_build_its_command_per_device(local_device: Device, extra_kind) -> None:
+    # given a kind whose command carries something of the device it runs on (quoted)
+    seen: list[Any] = []
+
+    def keep(ctx: Any, facts: Any) -> None:
+        seen.append(facts)
+
+    extra_kind("per-device", "echo generic", str.strip, store=keep,
+               build_command=lambda device: f"echo {shlex.quote(device.name + ' ;x')}")  # fmt: skip
+    # when
+    run = collect(local_device, ["per-device"], trigger="cli")
+    # then
+    assert run is not None and run.status == RunStatus.OK, run.kind_results
+    assert seen == [f"{local_device.name} ;x"]
+
+
+def test_store_notes_land_in_the_run_audit(local_device: Device, extra_kind) -> None:
+    def note_twice(ctx: Any, facts: Any) -> None:
+        ctx.note("noted", "item 1 could not be read")
+        ctx.note("noted", "item 2 could not be read")
+
+    extra_kind("noted", "echo hi", str.strip, store=note_twice)
+    run = collect(local_device, ["noted"], trigger="cli")
+    assert run is not None and run.status == RunStatus.OK
+    assert run.kind_results["noted"]["notes"] == [
+        "item 1 could not be read",
+        "item 2 could not be read",
+    ]

@@ -36,6 +36,8 @@ _KEY_CLASSES: tuple[type[paramiko.PKey], ...] = (
     paramiko.RSAKey,
 )
 _READ_CHUNK = 65536
+# How long to wait for the end of stdout after the exit status arrived (see SSHConnection.run).
+_EOF_GRACE_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -196,24 +198,36 @@ class SSHConnection:
             raise ConnectError(f"could not start the collection script: {e}") from e
         out, err = bytearray(), bytearray()
         timed_out = lost = False
+        exited_at: float | None = None
+
+        def drain() -> None:
+            while chan.recv_ready():
+                out.extend(chan.recv(_READ_CHUNK))
+            while chan.recv_stderr_ready():
+                err.extend(chan.recv_stderr(_READ_CHUNK))
+
         try:
             fd = chan.fileno()
             while True:
-                while chan.recv_ready():
-                    out += chan.recv(_READ_CHUNK)
-                while chan.recv_stderr_ready():
-                    err += chan.recv_stderr(_READ_CHUNK)
-                done = chan.exit_status_ready()
-                if done and not chan.recv_ready() and not chan.recv_stderr_ready():
-                    break
-                if chan.closed or not self._transport.is_active():
-                    lost = not chan.exit_status_ready()
+                drain()
+                if chan.exit_status_ready():
+                    # sshd may send the exit status before the last of stdout: the output is
+                    # complete at EOF. A background process holding stdout open would keep EOF
+                    # away, so after the exit status we wait for it a short grace time only.
+                    exited_at = exited_at or time.monotonic()
+                    grace_over = time.monotonic() - exited_at > _EOF_GRACE_S
+                    if chan.eof_received or chan.closed or grace_over:
+                        drain()
+                        break
+                elif chan.closed or not self._transport.is_active():
+                    drain()
+                    lost = True
                     break
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     timed_out = True
                     break
-                select.select([fd], [], [], min(remaining, 1.0))
+                select.select([fd], [], [], min(remaining, 0.1 if exited_at else 1.0))
         except (OSError, EOFError, paramiko.SSHException):
             lost = True
         exit_code = chan.recv_exit_status() if chan.exit_status_ready() else None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from collectors.engine import collect
+from collectors.engine import collect, open_connection
 from collectors.models import Event, KindStatus, RunStatus
 from collectors.transports.base import fingerprint
 from collectors.transports.ssh import pool
@@ -249,3 +249,31 @@ def test_hosts_in_network_namespaces_are_collected_at_their_own_addresses(
         assert run is not None
         assert run.status == RunStatus.OK, (device.address, run.error)
     assert SystemSample.objects.filter(device__in=devices).count() == 3
+
+
+def test_large_outputs_arrive_whole_even_when_sshd_sends_the_exit_status_first(
+    ssh_device: Device,
+) -> None:
+    # given: several sessions at once printing ~230 KB each (sshd may then send the exit status
+    # before the last window of stdout, which once cut the output short with exit code 0)
+    expected = "".join(f"{n}\n" for n in range(1, 40001)).encode()
+    short: list[int] = []
+
+    def read_many() -> None:
+        conn = open_connection(ssh_device, fresh=True)
+        try:
+            for _ in range(15):
+                result = conn.run("seq 1 40000\n", 30)
+                if result.exit_code != 0 or result.stdout != expected:
+                    short.append(len(result.stdout))
+        finally:
+            conn.close()
+
+    # when
+    threads = [threading.Thread(target=read_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then
+    assert short == []

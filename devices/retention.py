@@ -12,12 +12,14 @@ from django.db import models
 
 from collectors.models import CollectionRun
 from devices.models import DiskSample, FilesystemSample, InterfaceSample, SystemSample
+from zfs.models import ArcSample
 
 SERIES: list[tuple[type[models.Model], str]] = [
     (SystemSample, "collected_at"),
     (FilesystemSample, "collected_at"),
     (InterfaceSample, "collected_at"),
     (DiskSample, "collected_at"),
+    (ArcSample, "collected_at"),
     (CollectionRun, "started_at"),
 ]
 

@@ -6,7 +6,7 @@ from collectors.api import CollectionRunViewSet, EventViewSet, OperationViewSet
 from containers.api import ComposeProjectViewSet, ContainerViewSet
 from devices.api.drives import DriveViewSet
 from devices.api.views import DeviceViewSet
-from zfs.api import DatasetViewSet, PoolViewSet, SnapshotViewSet
+from zfs.api import ArcSampleViewSet, DatasetViewSet, PoolViewSet, SnapshotViewSet
 
 router = DefaultRouter()
 router.register("devices", DeviceViewSet)
@@ -19,3 +19,4 @@ router.register("compose-projects", ComposeProjectViewSet)
 router.register("zfs/pools", PoolViewSet)
 router.register("zfs/datasets", DatasetViewSet)
 router.register("zfs/snapshots", SnapshotViewSet)
+router.register("zfs/arc", ArcSampleViewSet)

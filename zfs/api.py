@@ -1,18 +1,21 @@
-"""ZFS pools across the fleet (read side)."""
+"""ZFS pools, vdevs, datasets, snapshots and the ARC across the fleet (read side)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 import django_filters
+from django.db.models import QuerySet
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from devices.api.timerange import parse_range
-from zfs.models import Dataset, Pool, PoolSample, Snapshot
+from devices.api.timerange import parse_instant, parse_range
+from zfs.api_actions import DatasetActionsMixin, PoolActionsMixin, SnapshotActionsMixin
+from zfs.models import ArcSample, Dataset, Pool, PoolSample, Snapshot, Vdev
 
 
 class PoolSerializer(serializers.ModelSerializer[Pool]):
@@ -29,7 +32,13 @@ class PoolSampleSerializer(serializers.ModelSerializer[PoolSample]):
         exclude = ["id", "pool"]
 
 
-class PoolViewSet(viewsets.ReadOnlyModelViewSet[Pool]):
+class VdevSerializer(serializers.ModelSerializer[Vdev]):
+    class Meta:
+        model = Vdev
+        exclude = ["pool"]
+
+
+class PoolViewSet(PoolActionsMixin, viewsets.ReadOnlyModelViewSet[Pool]):
     queryset = Pool.objects.select_related("device")
     serializer_class = PoolSerializer
     filterset_fields = ["device", "state", "name"]
@@ -59,6 +68,21 @@ class PoolViewSet(viewsets.ReadOnlyModelViewSet[Pool]):
             {"pool": pool.pk, "since": start, "until": end,
              "points": PoolSampleSerializer(rows, many=True).data}
         )  # fmt: skip
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("include_removed", bool, description="Also vdevs no longer seen"),
+        ],
+        responses=VdevSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"])
+    def vdevs(self, request: Request, pk: str | None = None) -> Response:
+        """The vdev tree as rows in zpool's order; `parent` and `depth` give the nesting."""
+        pool = self.get_object()
+        rows = pool.vdev_rows.order_by("order")
+        if request.query_params.get("include_removed") not in ("1", "true", "True"):
+            rows = rows.filter(removed_at__isnull=True)
+        return Response({"pool": pool.pk, "vdevs": VdevSerializer(rows, many=True).data})
 
 
 class DatasetSerializer(serializers.ModelSerializer[Dataset]):
@@ -98,7 +122,7 @@ class SnapshotFilter(django_filters.FilterSet):
         fields = ["device", "dataset", "removed", "created_after", "created_before"]
 
 
-class DatasetViewSet(viewsets.ReadOnlyModelViewSet[Dataset]):
+class DatasetViewSet(DatasetActionsMixin, viewsets.ReadOnlyModelViewSet[Dataset]):
     queryset = Dataset.objects.select_related("device")
     serializer_class = DatasetSerializer
     filterset_class = DatasetFilter
@@ -106,9 +130,49 @@ class DatasetViewSet(viewsets.ReadOnlyModelViewSet[Dataset]):
     ordering_fields = ["name", "used_bytes", "newest_snapshot_at"]
 
 
-class SnapshotViewSet(viewsets.ReadOnlyModelViewSet[Snapshot]):
+class SnapshotViewSet(SnapshotActionsMixin, viewsets.ReadOnlyModelViewSet[Snapshot]):
     queryset = Snapshot.objects.select_related("device", "dataset")
     serializer_class = SnapshotSerializer
     filterset_class = SnapshotFilter
     search_fields = ["name", "device__name"]
     ordering_fields = ["name", "created_at", "used_bytes"]
+
+
+class ArcSampleSerializer(serializers.ModelSerializer[ArcSample]):
+    device_name = serializers.CharField(source="device.name", read_only=True)
+
+    class Meta:
+        model = ArcSample
+        fields = "__all__"
+
+
+class ArcSampleFilter(django_filters.FilterSet):
+    since = django_filters.CharFilter(method="filter_since",
+                                      label="ISO 8601 time or duration (24h, 7d)")  # fmt: skip
+    until = django_filters.CharFilter(method="filter_until",
+                                      label="ISO 8601 time or duration")  # fmt: skip
+
+    class Meta:
+        model = ArcSample
+        fields = ["device", "since", "until"]
+
+    def filter_since(
+        self, queryset: QuerySet[ArcSample], name: str, value: str
+    ) -> QuerySet[ArcSample]:
+        start = parse_instant(value, name=name, now=timezone.now())
+        return queryset if start is None else queryset.filter(collected_at__gte=start)
+
+    def filter_until(
+        self, queryset: QuerySet[ArcSample], name: str, value: str
+    ) -> QuerySet[ArcSample]:
+        end = parse_instant(value, name=name, now=timezone.now())
+        return queryset if end is None else queryset.filter(collected_at__lte=end)
+
+
+class ArcSampleViewSet(viewsets.ReadOnlyModelViewSet[ArcSample]):
+    """The ARC series of every device, newest first unless `ordering=collected_at`."""
+
+    queryset = ArcSample.objects.select_related("device").order_by("-collected_at")
+    serializer_class = ArcSampleSerializer
+    filterset_class = ArcSampleFilter
+    ordering_fields = ["collected_at", "size_bytes", "hit_ratio_pct"]

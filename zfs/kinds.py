@@ -1,17 +1,20 @@
-"""The ZFS collection kinds. `zpool status`/`zpool list` are collected into pools and `zfs list`
-into datasets and snapshots; the others are parse-only for now (no store function)."""
+"""The ZFS collection kinds. `zpool status`/`zpool list` are collected into pools and their vdevs,
+`zfs list` into datasets and snapshots, `arcstats` into the ARC series; the others are parse-only
+for now (no store function)."""
 
 from __future__ import annotations
 
 from django.conf import settings
 
 from collectors.kinds import Kind, registry
-from zfs import datasets, store
+from zfs import arc, datasets, store
 from zfs.parsers import (
+    ZFS_DIFF_KIND,
     parse_arcstats,
     parse_kstat_objset,
     parse_kstat_pool_io,
     parse_kstat_pool_state,
+    parse_zfs_diff,
     parse_zfs_get,
     parse_zfs_list,
     parse_zpool_iostat,
@@ -35,7 +38,11 @@ for kind in (
          parse_zfs_list, "Datasets, volumes and snapshots with their space",
          datasets.store_zfs_list, capability=ZFS, group=STORAGE, interval_s=_every),
     Kind("arcstats", "cat /proc/spl/kstat/zfs/arcstats", parse_arcstats,
-         "ZFS ARC size and hit ratio", capability=ZPOOL, group=STORAGE),
+         "ZFS ARC size and hit ratio", arc.store_arcstats, capability=ZPOOL, group=STORAGE,
+         interval_s=_every),
+    Kind(ZFS_DIFF_KIND, "zfs diff -FHt -- POOL/DS@OLDER POOL/DS@NEWER", parse_zfs_diff,
+         "Files changed between two snapshots (run on demand by the diff action)",
+         capability=ZFS, group=STORAGE),
     Kind("zfs-get", "zfs get -Hp all", parse_zfs_get, "Every property of every dataset",
          capability=ZFS, group=STORAGE),
     Kind("zpool-iostat", "zpool iostat -v", parse_zpool_iostat,

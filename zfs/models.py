@@ -1,7 +1,9 @@
-"""ZFS pools per device: current state, the vdev tree as last seen, and a health/capacity series.
+"""ZFS per device: pools (current state, vdev tree, health/capacity series), datasets,
+snapshots and the ARC series.
 
-A pool is identified by (device, name). Its vdev tree is kept as the nested structure zpool
-printed (JSON), which is how people read it and what the events compare error counters against.
+A pool is identified by (device, name). Its vdev tree is kept twice: as the nested structure zpool
+printed (JSON, what the API has always shown and the events compare error counters against) and
+as one `Vdev` row per config-table row, which can be queried, filtered and kept when it goes.
 """
 
 from __future__ import annotations
@@ -129,3 +131,84 @@ class Snapshot(SeenOnDevice):
 
     def __str__(self) -> str:
         return self.name
+
+
+class VdevGroup(models.TextChoices):
+    """Where a vdev sits in the config table: the pool's data vdevs or under a group header."""
+
+    DATA = "data", "Data"
+    LOGS = "logs", "Logs"
+    CACHE = "cache", "Cache"
+    SPARES = "spares", "Spares"
+    SPECIAL = "special", "Special"
+    DEDUP = "dedup", "Dedup"
+
+
+class Vdev(SeenOnDevice):
+    """One row of a pool's config table (a mirror, a raidz, a disk, a spare...), as last seen.
+
+    `path` is the chain of names from the top of the table, group headers included
+    (`mirror-1/loop3`, `logs/sdc`, `spares/sdf`): the same key `vdev.errors_increased` events
+    carry. A vdev that leaves the table is kept, marked removed; one that comes back under
+    another parent (a disk being replaced) is a new path, so a new row.
+    """
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="vdev_rows")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    path = models.CharField(max_length=1024)
+    group = models.CharField(max_length=16, choices=VdevGroup.choices, default=VdevGroup.DATA)
+    name = models.CharField(max_length=512)
+    type = models.CharField(
+        max_length=16, help_text="disk, file, mirror, raidz1-3, draid1-3, spare, replacing..."
+    )
+    state = models.CharField(max_length=16, blank=True, help_text="Empty when zpool gave none.")
+    read_errors = models.BigIntegerField(null=True, blank=True)
+    write_errors = models.BigIntegerField(null=True, blank=True)
+    checksum_errors = models.BigIntegerField(null=True, blank=True)
+    note = models.TextField(blank=True, help_text="What zpool printed after the counters.")
+    depth = models.PositiveSmallIntegerField(default=0, help_text="0 for a top-level vdev.")
+    order = models.PositiveIntegerField(default=0, help_text="Row position in zpool's table.")
+
+    class Meta:
+        ordering = ["pool", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["pool", "path"], name="one_vdev_path_per_pool")
+        ]
+
+    def __str__(self) -> str:
+        return self.path
+
+
+class ArcSample(models.Model):
+    """The ARC (ZFS's RAM cache) of one device at one poll.
+
+    `hits`/`misses` are the kernel's counters since boot. `hit_ratio_pct` is over the interval
+    since the previous sample; the first sample of a device has the since-boot ratio, and a
+    sample whose counters went down (a reboot) has none, as does an interval without accesses.
+    """
+
+    device = models.ForeignKey(
+        "devices.Device", on_delete=models.CASCADE, related_name="arc_samples"
+    )
+    collected_at = models.DateTimeField()
+    size_bytes = models.BigIntegerField()
+    target_bytes = models.BigIntegerField(null=True, help_text="c: the size the ARC adapts to.")
+    min_bytes = models.BigIntegerField(null=True)
+    max_bytes = models.BigIntegerField(null=True)
+    mru_size_bytes = models.BigIntegerField(null=True)
+    mfu_size_bytes = models.BigIntegerField(null=True)
+    hits = models.BigIntegerField()
+    misses = models.BigIntegerField()
+    hit_ratio_pct = models.FloatField(null=True)
+    l2_size_bytes = models.BigIntegerField(null=True)
+    l2_hits = models.BigIntegerField(null=True)
+    l2_misses = models.BigIntegerField(null=True)
+    l2_hit_ratio_pct = models.FloatField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["device", "-collected_at"], name="arc_sample_time")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} @ {self.collected_at:%Y-%m-%d %H:%M:%S}"

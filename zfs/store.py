@@ -1,8 +1,9 @@
 """Storing `zpool status` and `zpool list` together: one reconciliation per poll, with events.
 
-Status says health, errors, scans and the vdev tree; list says space. Each kind's store leaves its
-facts in the poll's scratch space and the finaliser merges them, so a failed `zpool list` costs
-the capacity figures of that poll, never the health check.
+Status says health, errors, scans and the vdev tree (kept as JSON on the pool and as `Vdev`
+rows); list says space. Each kind's store leaves its facts in the poll's scratch space and the
+finaliser merges them, so a failed `zpool list` costs the capacity figures of that poll, never
+the health check.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collectors.models import EventKind, Severity
 from collectors.parsing import to_jsonable
 from collectors.store import StoreContext
 from zfs.models import Pool, PoolSample
+from zfs.vdevs import store_vdevs
 
 _SCRATCH = "zfs"
 ONLINE = "ONLINE"
@@ -66,6 +68,8 @@ def reconcile(ctx: StoreContext) -> None:
         pool.removed_at = None
         _check_scrub_age(ctx, pool)
         pool.save()
+        if name in statuses:
+            store_vdevs(pool, statuses[name].vdevs, now)
         PoolSample.objects.create(
             pool=pool, collected_at=now, state=pool.state, size_bytes=pool.size_bytes,
             alloc_bytes=pool.alloc_bytes, free_bytes=pool.free_bytes,

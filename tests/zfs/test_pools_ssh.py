@@ -17,7 +17,7 @@ from collectors.models import Event, RunStatus
 from devices.models import Device
 from tests.conftest import device_for
 from tests.samples import sample
-from zfs.models import Pool, PoolSample
+from zfs.models import Pool, PoolSample, Vdev
 
 pytestmark = [pytest.mark.django_db, pytest.mark.integration]
 
@@ -98,6 +98,68 @@ def test_one_poll_shows_the_pool_with_its_vdev_tree_and_capacity(
     history = viewer_client.get(f"/api/zfs/pools/{pool['id']}/history/").json()["points"]
     assert len(history) == 1 and history[0]["capacity_pct"] == 42
     assert not Event.objects.filter(kind="zfs").exists()
+
+
+def test_one_poll_stores_a_vdev_row_for_every_row_of_the_config_table(
+    zpool: ZpoolHost, zfs_device: Device, viewer_client: APIClient
+) -> None:
+    # when
+    zpool.set(status=zse("resilvered"), listing=listing("dummy", 42))
+    poll(zfs_device)
+    # then the rows follow the capture's tree, in its order
+    pool = Pool.objects.get(device=zfs_device, name="dummy")
+    rows = viewer_client.get(f"/api/zfs/pools/{pool.pk}/vdevs/").json()["vdevs"]
+    assert [(v["path"], v["type"], v["depth"], v["state"]) for v in rows] == [
+        ("mirror-0", "mirror", 0, "ONLINE"), ("mirror-0/loop0", "disk", 1, "ONLINE"),
+        ("mirror-0/loop1", "disk", 1, "ONLINE"), ("mirror-1", "mirror", 0, "ONLINE"),
+        ("mirror-1/loop2", "disk", 1, "ONLINE"), ("mirror-1/loop3", "disk", 1, "ONLINE"),
+    ]  # fmt: skip
+    by_path = {v["path"]: v for v in rows}
+    assert by_path["mirror-1/loop3"]["parent"] == by_path["mirror-1"]["id"]
+    assert by_path["mirror-1"]["parent"] is None
+    assert {(v["group"], v["read_errors"], v["checksum_errors"], v["note"]) for v in rows} == {
+        ("data", 0, 0, "")
+    }
+    # and the pool's JSON tree is still there for the API's readers
+    detail = viewer_client.get(f"/api/zfs/pools/{pool.pk}/").json()
+    assert [v["name"] for v in detail["vdevs"]] == ["mirror-0", "mirror-1"]
+
+
+def test_a_degraded_table_updates_vdev_states_and_notes_in_place(
+    zpool: ZpoolHost, zfs_device: Device, viewer_client: APIClient
+) -> None:
+    # given
+    zpool.set(status=zse("resilvered"), listing=listing("dummy", 42))
+    poll(zfs_device)
+    before = dict(Vdev.objects.values_list("path", "pk"))
+    # when loop3 loses its label
+    zpool.set(status=zse("degraded_corrupted_data"), listing=listing("dummy", 42))
+    poll(zfs_device)
+    # then the same rows carry the new states and zpool's note
+    after = {v.path: v for v in Vdev.objects.all()}
+    assert {path: v.pk for path, v in after.items()} == before
+    assert (after["mirror-1/loop3"].state, after["mirror-1/loop3"].note) == (
+        "UNAVAIL",
+        "corrupted data",
+    )
+    assert after["mirror-1"].state == "DEGRADED" and after["mirror-0"].state == "ONLINE"
+    assert all(v.removed_at is None for v in after.values())
+    # and when the pool is rebuilt on other disks, the old vdevs are kept as removed
+    zpool.set(status=zse("degraded_removed"), listing=listing("dummy", 42))
+    poll(zfs_device)
+    pool = Pool.objects.get(name="dummy")
+    current = viewer_client.get(f"/api/zfs/pools/{pool.pk}/vdevs/").json()["vdevs"]
+    assert [(v["path"], v["state"]) for v in current] == [
+        ("mirror-0", "DEGRADED"), ("mirror-0/drive0-part1", "REMOVED"),
+        ("mirror-0/drive1-part1", "ONLINE"),
+    ]  # fmt: skip
+    everything = viewer_client.get(
+        f"/api/zfs/pools/{pool.pk}/vdevs/", {"include_removed": "true"}
+    ).json()["vdevs"]
+    removed = {v["path"] for v in everything if v["removed_at"] is not None}
+    assert removed == {"mirror-0/loop0", "mirror-0/loop1", "mirror-1", "mirror-1/loop2",
+                       "mirror-1/loop3"}  # fmt: skip
+    assert len(everything) == 8  # mirror-0 is the same path, so the same row
 
 
 def test_a_degraded_pool_raises_an_event_and_recovery_another(

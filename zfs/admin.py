@@ -5,12 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from collectors.admin import RecordAdmin
+from collectors.models import Trigger
+from collectors.operations import OperationOutput
+from zfs import services
 from zfs.models import ArcSample, Dataset, Pool, Snapshot, Vdev, VdevGroup
 
 HISTORY_ROWS = 12
@@ -69,8 +74,34 @@ def _vdev_row(
     )  # fmt: skip
 
 
+def _report(admin_: admin.ModelAdmin[Any], request: HttpRequest, what: str,
+            output: OperationOutput) -> None:  # fmt: skip
+    op = output.operation
+    if output.ok:
+        admin_.message_user(request, f"{what}: done (operation {op.pk}).", messages.SUCCESS)
+    else:
+        admin_.message_user(request, f"{what}: failed ({op.error_type}): {op.error}",
+                            messages.ERROR)  # fmt: skip
+
+
+def _actor(request: HttpRequest) -> str:
+    return f"user:{request.user.get_username()}"
+
+
 @admin.register(Pool)
 class PoolAdmin(RecordAdmin):
+    actions = ["start_scrub"]
+
+    @admin.action(description="Start a scrub of the selected pools")
+    def start_scrub(self, request: HttpRequest, queryset: QuerySet[Pool]) -> None:
+        for pool in queryset.select_related("device"):
+            try:
+                result = services.scrub_pool(pool, actor=_actor(request), trigger=Trigger.ADMIN)
+            except services.InvalidInput as e:
+                self.message_user(request, f"{pool}: {e}", messages.ERROR)
+                continue
+            _report(self, request, f"scrub of {pool.name} on {pool.device}", result.output)
+
     list_display = ["name", "device", "state", "capacity_pct", "fragmentation_pct",
                     "data_errors", "last_seen_at"]  # fmt: skip
     list_filter = ["state", "device"]
@@ -165,6 +196,19 @@ class DatasetAdmin(RecordAdmin):
                     "newest_snapshot_at", "snapshot_overdue", "removed_at"]  # fmt: skip
     list_filter = ["type", "snapshot_overdue", "device"]
     search_fields = ["name", "device__name", "mountpoint"]
+    actions = ["snapshot_now"]
+
+    @admin.action(description="Snapshot the selected datasets now (infra-YYYYMMDD-HHMMSS)")
+    def snapshot_now(self, request: HttpRequest, queryset: QuerySet[Dataset]) -> None:
+        for dataset in queryset.select_related("device"):
+            try:
+                result = services.create_snapshot(
+                    dataset, actor=_actor(request), trigger=Trigger.ADMIN
+                )
+            except services.InvalidInput as e:
+                self.message_user(request, f"{dataset}: {e}", messages.ERROR)
+                continue
+            _report(self, request, f"snapshot {result.name}", result.output)
 
 
 @admin.register(Snapshot)

@@ -545,3 +545,29 @@ def test_a_diff_with_a_bad_other_is_a_400_without_any_remote_call(
     assert response.status_code == 400
     assert "other" in response.json()
     assert zfs_host.actions() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.integration
+def test_the_admin_starts_a_scrub_and_takes_a_snapshot_audited_as_the_user(
+    zfs_host: ZfsHost, device: Device, admin_client
+) -> None:
+    pool = Pool.objects.get(name="milton")
+    response = admin_client.post(
+        "/admin/zfs/pool/", {"action": "start_scrub", "_selected_action": [pool.pk]}, follow=True
+    )
+    notes = [m.message for m in response.context["messages"]]
+    assert notes and notes[0].startswith("scrub of milton on ") and "done" in notes[0]
+    dataset = Dataset.objects.filter(device=device, removed_at__isnull=True).order_by("name")[0]
+    admin_client.post(
+        "/admin/zfs/dataset/", {"action": "snapshot_now", "_selected_action": [dataset.pk]}
+    )
+    actions = zfs_host.actions()
+    assert actions[0] == ["zpool", "scrub", "--", "milton"]
+    assert actions[1][:3] == ["zfs", "snapshot", "--"]
+    assert actions[1][3].startswith(f"{dataset.name}@infra-")
+    ops = Operation.objects.order_by("pk")
+    assert [(o.action, o.trigger, o.actor) for o in ops] == [
+        ("zpool.scrub", "admin", "user:admin"),
+        (ops[1].action, "admin", "user:admin"),
+    ]

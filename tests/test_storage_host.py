@@ -1,5 +1,5 @@
-"""Issue #4's acceptance: one storage host over real SSH, with `zpool`, `zfs` and `smartctl` shims
-printing real captured outputs (and the real `lsblk`), shows pools, vdevs, datasets, snapshots
+"""Issue #4's acceptance: one storage host over real SSH, with `zpool`, `zfs`, `smartctl`, `lsblk`
+and `cat` (arcstats) shims printing real captured outputs, shows pools, vdevs, datasets, snapshots
 and drives after ONE poll of every kind; a degraded pool and a failing drive give their events
 on the next poll."""
 
@@ -38,7 +38,10 @@ def storage_host(sshd_factory, client_key: Path) -> Iterator[tuple[Device, Zpool
     smart.put("nvme0", report("sce_nvme_samsung_970evoplus_250g.json", serial="S4EU-0002"))
     zfs_shim = ZFS_SHIM.replace("__DATA__", str(zpool.data)).replace("list.txt", "zfs-list.txt")
     cat = CAT_SHIM.replace("__DATA__", str(zpool.data))  # serves the real arcstats capture
-    shims = {"zpool": zpool.shim, "zfs": zfs_shim, "cat": cat, **smart.shims()}
+    (zpool.data / "lsblk.txt").write_text(sample("tools/jc_lsblk_ubuntu1804.out"))
+    (zpool.data / "lsblk.txt").chmod(0o644)
+    lsblk = f"#!/bin/sh\nexec /bin/cat {zpool.data}/lsblk.txt\n"  # a real capture (tree form)
+    shims = {"zpool": zpool.shim, "zfs": zfs_shim, "cat": cat, "lsblk": lsblk, **smart.shims()}
     host = sshd_factory(shims=shims)
     device = device_for(host, client_key)
     yield device, zpool, smart
@@ -50,6 +53,7 @@ def poll_everything(device: Device) -> None:
     assert run is not None
     errors = {k: r for k, r in run.kind_results.items() if r["status"] == "error"}
     assert run.status == RunStatus.OK, errors
+    assert "notes" not in run.kind_results["drives"]  # lsblk and every drive were read
 
 
 def test_one_poll_shows_pools_vdevs_datasets_snapshots_and_drives(

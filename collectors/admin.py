@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Model
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from collectors.models import CollectionRun, Event, Operation
@@ -21,6 +21,25 @@ class RecordAdmin(admin.ModelAdmin[Any]):
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+class PresenceFilter(admin.SimpleListFilter):
+    """Present or gone, for things polling finds (`SeenOnDevice.removed_at`). Subclasses name
+    the two states the way people say them ("Open"/"Closed" for ports, say)."""
+
+    title = "presence"
+    parameter_name = "present"
+    labels = ("Present", "Gone")
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", self.labels[0]), ("no", self.labels[1])]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(removed_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(removed_at__isnull=False)
+        return queryset
 
 
 @admin.register(CollectionRun)

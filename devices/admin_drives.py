@@ -3,15 +3,11 @@ attribute table and the recent history. Read-only: drives are what polling found
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from collectors.admin import RecordAdmin
+from collectors.admin import PresenceFilter, RecordAdmin
 from devices.models import Drive, Verdict
 
 HISTORY_ROWS = 20
@@ -33,19 +29,8 @@ def _table(head: list[str], rows: SafeString) -> SafeString:
     return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", header, rows)
 
 
-class PresentFilter(admin.SimpleListFilter):
-    title = "presence"
-    parameter_name = "present"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Present"), ("no", "Missing or replaced")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "yes":
-            return queryset.filter(removed_at__isnull=True)
-        if self.value() == "no":
-            return queryset.filter(removed_at__isnull=False)
-        return queryset
+class PresentFilter(PresenceFilter):
+    labels = ("Present", "Missing or replaced")
 
 
 @admin.register(Drive)

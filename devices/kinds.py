@@ -5,10 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 
 from collectors.kinds import Kind, registry
-from devices import capabilities, drives, metrics
+from devices import capabilities, drives, metrics, ports
 from devices.parsers import (
     parse_df,
     parse_diskstats,
+    parse_journal,
     parse_loadavg,
     parse_lsblk,
     parse_meminfo,
@@ -17,10 +18,11 @@ from devices.parsers import (
     parse_proc_stat,
     parse_smartctl,
     parse_smartctl_scan,
-    parse_ss,
     parse_uptime,
 )
 from devices.parsers.drives import SURVEY_COMMAND, parse_drives
+from devices.parsers.listening import COMMAND as LISTENING_COMMAND
+from devices.parsers.listening import parse_listening
 
 SYSTEM = "system"
 DRIVES = "drives"
@@ -57,12 +59,13 @@ for kind in (
          "the same exec, with our own verdict; sleeping disks are not woken",
          drives.store_drives, capability="smartctl", group=DRIVES,
          interval_s=settings.DRIVES_INTERVAL),
-    # Parse-only (the drive survey above runs them as part of its one section; listening ports
-    # land with their model): no store function.
+    # No capability gate: where ss is missing the command falls back to netstat.
+    Kind("ss", LISTENING_COMMAND, parse_listening, "Listening TCP and UDP ports with their "
+         "processes (ss, or netstat where ss is missing)", ports.store_ports, group=ports.GROUP,
+         interval_s=settings.PORTS_INTERVAL),
+    # Parse-only (the drive survey above runs them as part of its one section): no store function.
     Kind("lsblk", "lsblk -J -b -o NAME,TYPE,SIZE,MODEL,SERIAL,ROTA,TRAN,MOUNTPOINT", parse_lsblk,
          "Block devices (disks, partitions, LVM) with size, model, serial, transport"),
-    Kind("ss", "ss -H -tulpn", parse_ss, "Listening TCP and UDP sockets with their processes",
-         capability="ss"),
     # -n standby: a sleeping disk is reported as sleeping, never woken up by our poll.
     Kind("smartctl", "smartctl --json=c -x -n standby /dev/DRIVE", parse_smartctl,
          "S.M.A.R.T. health of one drive with our own verdict", capability="smartctl",
@@ -70,5 +73,8 @@ for kind in (
     Kind("smartctl-scan", "smartctl --scan -j", parse_smartctl_scan,
          "Drives smartctl can see, with the device type to ask them with",
          capability="smartctl"),
+    # Logs are read on demand (devices.logs) and never stored: parse-only.
+    Kind("journal", "journalctl -o json -n 200 --no-pager", parse_journal,
+         "Recent journal entries (time, unit, priority, message)", capability="journalctl"),
 ):  # fmt: skip
     registry.register(kind)

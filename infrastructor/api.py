@@ -5,12 +5,15 @@ from rest_framework.routers import DefaultRouter
 from collectors.api import CollectionRunViewSet, EventViewSet, OperationViewSet
 from containers.api import ComposeProjectViewSet, ContainerViewSet
 from devices.api.drives import DriveViewSet
+from devices.api.ports import ListeningPortViewSet
 from devices.api.views import DeviceViewSet
+from proxies.api import ProxyConfigViewSet
 from zfs.api import ArcSampleViewSet, DatasetViewSet, PoolViewSet, SnapshotViewSet
 
 router = DefaultRouter()
 router.register("devices", DeviceViewSet)
 router.register("drives", DriveViewSet)
+router.register("ports", ListeningPortViewSet)
 router.register("collection-runs", CollectionRunViewSet)
 router.register("events", EventViewSet)
 router.register("operations", OperationViewSet)
@@ -20,3 +23,4 @@ router.register("zfs/pools", PoolViewSet)
 router.register("zfs/datasets", DatasetViewSet)
 router.register("zfs/snapshots", SnapshotViewSet)
 router.register("zfs/arc", ArcSampleViewSet)
+router.register("proxies", ProxyConfigViewSet)

@@ -224,8 +224,12 @@ ZFS_SNAPSHOT_MAX_AGE_HOURS = env.int("ZFS_SNAPSHOT_MAX_AGE_HOURS", default=48)
 # Days after the last finished scrub (or after first sight, for a pool never scrubbed) before
 # scrub.overdue is raised. Monthly scrubs are the common advice; 35 days leaves a week of slack.
 ZFS_SCRUB_MAX_AGE_DAYS = env.int("ZFS_SCRUB_MAX_AGE_DAYS", default=35)
+# SWAG proxy confs: hashes every 5 minutes by default; a file's content only when it changed.
+PROXIES_INTERVAL = env.int("PROXIES_INTERVAL", default=300)
 # Drive health (smartctl). Polled every 15 minutes by default; `-n standby` never wakes a disk.
 DRIVES_INTERVAL = env.int("DRIVES_INTERVAL", default=900)
+# Listening ports (ss, or netstat where ss is missing): every 5 minutes by default.
+PORTS_INTERVAL = env.int("PORTS_INTERVAL", default=300)
 # drive.temperature_high above these (Celsius); cleared 3 degrees below. NVMe runs hotter.
 DRIVE_TEMPERATURE_WARNING_C = env.int("DRIVE_TEMPERATURE_WARNING_C", default=55)
 DRIVE_NVME_TEMPERATURE_WARNING_C = env.int("DRIVE_NVME_TEMPERATURE_WARNING_C", default=70)
@@ -237,6 +241,19 @@ DRIVE_ATTRIBUTES_EVERY_HOURS = env.int("DRIVE_ATTRIBUTES_EVERY_HOURS", default=2
 DRIVE_HISTORY_DAYS = env.int("DRIVE_HISTORY_DAYS", default=730)
 # `DELETE /api/containers/{id}/` runs `docker rm` (stopped containers only). Off by default.
 CONTAINER_REMOVE_ENABLED = env.bool("CONTAINER_REMOVE_ENABLED", default=False)
+# Logs read on demand (`GET /api/devices/{id}/logs/`), never stored. `source=file` may only read
+# these paths; `*`, `?` and `[...]` match within one path segment, never across a `/`. auth.log
+# (and RHEL's /var/log/secure) are left out on purpose: who logged in from where, and sudo
+# command lines with their arguments, are more than a read-only token should see.
+LOG_FILES_ALLOWED = env.list(
+    "LOG_FILES_ALLOWED",
+    default=[
+        "/var/log/syslog", "/var/log/messages", "/var/log/kern.log", "/var/log/daemon.log",
+        "/var/log/libvirt/qemu/*.log",
+    ],
+)  # fmt: skip
+# Bytes of log text one read returns at most (the newest are kept; cut on the device).
+LOG_MAX_BYTES = env.int("LOG_MAX_BYTES", default=1024 * 1024)
 METRICS_RETENTION_DAYS = env.int("METRICS_RETENTION_DAYS", default=30)
 IGNORED_FILESYSTEM_TYPES = env.list(
     "IGNORED_FILESYSTEM_TYPES",

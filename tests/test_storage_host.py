@@ -77,7 +77,7 @@ def test_one_poll_shows_pools_vdevs_datasets_snapshots_and_drives(
     assert {"zpool", "zpool/vol/0", "zpool/vol1"} <= datasets
     snapshots = get(f"/api/zfs/snapshots/?device={device.pk}")
     # the capture lists 4 rows but 2 names (each twice): a name is one snapshot
-    assert sorted(s["name"] for s in snapshots) == [
+    assert sorted(str(s["name"]) for s in snapshots) == [
         "zpool/vol/0@snapshot-name",
         "zpool/vol1@snapshot-name",
     ]

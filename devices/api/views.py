@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from collectors.kinds import UnknownKind, registry
 from collectors.models import Trigger
 from collectors.tasks import enqueue_collection
+from devices import logs as device_logs
 from devices import metrics
 from devices.api.filters import DeviceFilter
 from devices.api.serializers import (
@@ -122,6 +123,38 @@ class DeviceViewSet(viewsets.ModelViewSet[Device]):
     def latest(self, request: Request, pk: str | None = None) -> Response:
         """The newest sample of every series."""
         return Response(latest_summary(self.get_object()))
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("source", str, enum=list(device_logs.SOURCES)),
+            OpenApiParameter("lines", int,
+                             description=f"newest lines (1-{device_logs.MAX_LINES}, 200)"),
+            OpenApiParameter("grep", str, description="keep lines containing this text (any case)"),
+            OpenApiParameter("unit", str, description="journal: systemd unit (globs * and ?)"),
+            OpenApiParameter("priority", str, description="journal: 0-7 or emerg..debug"),
+            OpenApiParameter("since", str, description="journal: -1h, today, 2026-11-25 10:00; "
+                             "container: docker's --since (10m, RFC 3339)"),
+            OpenApiParameter("path", str, description="file: a path in LOG_FILES_ALLOWED"),
+            OpenApiParameter("container", str, description="container: its name on this device"),
+        ],
+        responses={200: dict, 400: dict, 502: dict},
+    )  # fmt: skip
+    @action(detail=True, methods=["get"])
+    def logs(self, request: Request, pk: str | None = None) -> Response:
+        """Logs read now from the device (never stored): journal entries, or the lines of a
+        whitelisted file or of a container. 502 with the operation id when the read failed."""
+        device = self.get_object()
+        query = request.query_params
+        wanted = {name: query[name] for name in device_logs.PARAMETER_NAMES if name in query}
+        try:
+            result = device_logs.read_logs(
+                device, query.get("source") or device_logs.JOURNAL, actor=actor_for(request),
+                trigger=Trigger.API, **wanted,
+            )  # fmt: skip
+        except device_logs.InvalidInput as e:
+            raise ValidationError({e.field: str(e)}) from e
+        code = status.HTTP_200_OK if result.ok else status.HTTP_502_BAD_GATEWAY
+        return Response(result.as_json(), status=code)
 
 
 def _requested_fields(raw: str | None, allowed: list[str]) -> list[str]:

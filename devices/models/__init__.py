@@ -9,6 +9,7 @@ from devices.models.metrics import (
     InterfaceSample,
     SystemSample,
 )
+from devices.models.ports import Exposure, ListeningPort, Protocol
 
 __all__ = [
     "AuthMethod",
@@ -19,8 +20,11 @@ __all__ = [
     "DiskSample",
     "Drive",
     "DriveSample",
+    "Exposure",
     "FilesystemSample",
     "InterfaceSample",
+    "ListeningPort",
+    "Protocol",
     "SystemSample",
     "Transport",
     "Verdict",

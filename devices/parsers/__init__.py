@@ -1,5 +1,5 @@
 """Pure parsers for system command outputs (``/proc`` files, ``df``, ``os-release``, ``lsblk``,
-``ss``, ``smartctl``).
+``ss`` or ``netstat``, ``smartctl``).
 
 Each ``parse_*`` function turns a command's text into frozen dataclasses with units in field
 names, and raises ``collectors.parsing.ParseError`` on output it does not understand.
@@ -7,6 +7,9 @@ names, and raises ``collectors.parsing.ParseError`` on output it does not unders
 
 from devices.parsers.blockdev import BlockDevice, parse_lsblk
 from devices.parsers.df import Filesystem, parse_df
+from devices.parsers.journal import JournalEntry, parse_journal
+from devices.parsers.listening import parse_listening
+from devices.parsers.netstat import parse_netstat
 from devices.parsers.os_release import OsRelease, parse_os_release
 from devices.parsers.proc import (
     CpuTimes,
@@ -38,6 +41,7 @@ __all__ = [
     "CpuTimes",
     "DiskStat",
     "Filesystem",
+    "JournalEntry",
     "LoadAvg",
     "MemInfo",
     "NetDev",
@@ -50,10 +54,13 @@ __all__ = [
     "Uptime",
     "parse_df",
     "parse_diskstats",
+    "parse_journal",
+    "parse_listening",
     "parse_loadavg",
     "parse_lsblk",
     "parse_meminfo",
     "parse_net_dev",
+    "parse_netstat",
     "parse_os_release",
     "parse_proc_stat",
     "parse_smartctl",

@@ -188,7 +188,8 @@ def test_a_kind_may_build_its_command_per_device(local_device: Device, extra_kin
     # when
     run = collect(local_device, ["per-device"], trigger="cli")
     # then
-    assert run is not None and run.status == RunStatus.OK, run.kind_results
+    assert run is not None
+    assert run.status == RunStatus.OK, run.kind_results
     assert seen == [f"{local_device.name} ;x"]
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 from rest_framework.request import Request
 
@@ -97,3 +98,13 @@ class PerTokenThrottle(throttling.SimpleRateThrottle):
         else:
             return None
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class ApiTokenScheme(OpenApiAuthenticationExtension):
+    """Our tokens in the OpenAPI schema: a bearer token (`ifr_...`), so Swagger UI can send it."""
+
+    target_class = "infrastructor.auth.ApiTokenAuthentication"
+    name = "ApiToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "ifr_... API token"}

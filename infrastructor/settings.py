@@ -178,6 +178,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets that share a field name get names of their own (not Status844Enum).
+    "ENUM_NAME_OVERRIDES": {
+        "DeviceStatusEnum": "devices.models.device.DeviceStatus",
+        "RunStatusEnum": "collectors.models.RunStatus",
+        "OperationStatusEnum": "collectors.models.OperationStatus",
+        "ProxyConfStatusEnum": "proxies.models.ConfStatus",
+        "EventKindEnum": "collectors.models.EventKind",
+        "ProxyConfKindEnum": "proxies.models.ConfKind",
+        "ProxyAuthEnum": "proxies.models.AuthMethod",
+        "DeviceAuthMethodEnum": "devices.models.device.AuthMethod",
+    },
 }
 SIMPLE_JWT = {"AUTH_HEADER_TYPES": ("Bearer",), "SIGNING_KEY": SECRET_KEY}
 
@@ -241,6 +252,9 @@ DRIVE_ATTRIBUTES_EVERY_HOURS = env.int("DRIVE_ATTRIBUTES_EVERY_HOURS", default=2
 DRIVE_HISTORY_DAYS = env.int("DRIVE_HISTORY_DAYS", default=730)
 # `DELETE /api/containers/{id}/` runs `docker rm` (stopped containers only). Off by default.
 CONTAINER_REMOVE_ENABLED = env.bool("CONTAINER_REMOVE_ENABLED", default=False)
+# Creating, editing and removing SWAG proxy confs from the API (operator scope; each write is
+# backed up, tested with `nginx -t`, rolled back on failure and audited). Off by default.
+PROXY_WRITES_ENABLED = env.bool("PROXY_WRITES_ENABLED", default=False)
 # Logs read on demand (`GET /api/devices/{id}/logs/`), never stored. `source=file` may only read
 # these paths; `*`, `?` and `[...]` match within one path segment, never across a `/`. auth.log
 # (and RHEL's /var/log/secure) are left out on purpose: who logged in from where, and sudo

@@ -6,6 +6,7 @@ import django_filters
 from rest_framework import serializers, viewsets
 
 from collectors.models import CollectionRun, Event, Operation
+from infrastructor.filters import UtcDateTimeFilter
 
 
 class CollectionRunSerializer(serializers.ModelSerializer[CollectionRun]):
@@ -33,8 +34,8 @@ class OperationSerializer(serializers.ModelSerializer[Operation]):
 
 
 class CollectionRunFilter(django_filters.FilterSet):
-    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt")
 
     class Meta:
         model = CollectionRun
@@ -42,8 +43,8 @@ class CollectionRunFilter(django_filters.FilterSet):
 
 
 class EventFilter(django_filters.FilterSet):
-    since = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
+    since = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="gte")
+    until = UtcDateTimeFilter(field_name="occurred_at", lookup_expr="lt")
 
     class Meta:
         model = Event

@@ -178,6 +178,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "infrastructor.openapi.add_error_responses",
+    ],
     # Choice sets that share a field name get names of their own (not Status844Enum).
     "ENUM_NAME_OVERRIDES": {
         "DeviceStatusEnum": "devices.models.device.DeviceStatus",

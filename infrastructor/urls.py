@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from infrastructor.api import router
+from infrastructor.errors import not_found
 from infrastructor.health import health
 
 urlpatterns = [
@@ -15,3 +16,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]
+
+# A URL no route matches: JSON for API clients, Django's page for people.
+handler404 = not_found

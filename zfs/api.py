@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from devices.api.timerange import parse_instant, parse_range
+from infrastructor.filters import UtcDateTimeFilter
 from zfs.api_actions import DatasetActionsMixin, PoolActionsMixin, SnapshotActionsMixin
 from zfs.models import ArcSample, Dataset, Pool, PoolSample, Snapshot, Vdev
 
@@ -114,8 +115,8 @@ class DatasetFilter(django_filters.FilterSet):
 class SnapshotFilter(django_filters.FilterSet):
     removed = django_filters.BooleanFilter(field_name="removed_at", lookup_expr="isnull",
                                            exclude=True)  # fmt: skip
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Snapshot

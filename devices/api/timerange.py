@@ -17,17 +17,21 @@ def parse_instant(value: str | None, *, name: str, now: dt.datetime) -> dt.datet
     """`24h` means 24 hours before now; an ISO timestamp without zone is taken as UTC."""
     if value is None or value == "":
         return None
-    match = _DURATION.match(value.strip())
-    if match:
-        return now - dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-    parsed = parse_datetime(value.strip().replace(" ", "+"))
-    if parsed is None:
-        raise ValidationError(
-            {name: f"Expected an ISO 8601 time or a duration like 24h, got {value!r}."}
-        )
-    if timezone.is_naive(parsed):
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
+    try:
+        match = _DURATION.match(value.strip())
+        if match:
+            return now - dt.timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+        parsed = parse_datetime(value.strip().replace(" ", "+"))
+        if parsed is None:
+            raise ValidationError(
+                {name: f"Expected an ISO 8601 time or a duration like 24h, got {value!r}."}
+            )
+        if timezone.is_naive(parsed):
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        # in UTC: PostgreSQL refuses offsets beyond ±15:59 that Python accepts
+        return parsed.astimezone(dt.UTC)
+    except (OverflowError, ValueError) as e:
+        raise ValidationError({name: f"{value!r} is out of range."}) from e
 
 
 def parse_range(

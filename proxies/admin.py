@@ -1,17 +1,20 @@
 """SWAG in the admin: instances (add one by hand when discovery cannot find it), and proxy confs,
-read-only, with the parsed route, the file's content and its versions."""
+read-only, with the parsed route, the file's content and its versions; with PROXY_WRITES_ENABLED,
+an action removes confs (moved aside as a backup on the device, nginx tested and reloaded)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, Model, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from collectors.admin import RecordAdmin
+from collectors.models import Trigger
+from proxies import services
 from proxies.models import AuthMethod, ConfStatus, InstanceSource, ProxyConfig, SwagInstance
 
 VERSION_ROWS = 20
@@ -67,6 +70,27 @@ class ProxyConfigAdmin(RecordAdmin):
     ordering = ["device__name", "name"]
     exclude = ["content", "locations", "server_names", "listen_ports"]
     readonly_fields = ["route", "file_content", "versions_table"]
+    actions = ["remove_confs"]
+
+    @admin.action(description="Remove the selected confs (a backup is kept on the device)")
+    def remove_confs(self, request: HttpRequest, queryset: QuerySet[ProxyConfig]) -> None:
+        actor = f"user:{request.user.get_username()}"
+        for conf in queryset.select_related("device", "instance"):
+            try:
+                result = services.remove_conf(conf, actor=actor, trigger=Trigger.ADMIN)
+            except services.WritesDisabled as e:
+                self.message_user(request, str(e), messages.ERROR)
+                return
+            except (services.InvalidInput, services.Conflict) as e:
+                self.message_user(request, f"{conf}: {e}", messages.ERROR)
+                continue
+            op = result.output.operation
+            if result.ok:
+                self.message_user(request, f"{conf}: moved aside to {result.backup} "
+                                  f"(operation {op.pk}).", messages.SUCCESS)  # fmt: skip
+            else:
+                self.message_user(request, f"{conf}: failed ({op.error_type}, operation "
+                                  f"{op.pk}): {op.error}", messages.ERROR)  # fmt: skip
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

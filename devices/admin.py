@@ -247,4 +247,4 @@ class DeviceAdmin(admin.ModelAdmin[Device]):
 
 
 # Registered in their own module to keep this one about the registry.
-from devices import admin_drives, admin_ports  # noqa: E402, F401
+from devices import admin_configs, admin_drives, admin_ports  # noqa: E402, F401

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from collectors.kinds import Kind, registry
-from devices import capabilities, drives, metrics, ports
+from devices import capabilities, configs, drives, metrics, ports
 from devices.parsers import (
     parse_df,
     parse_diskstats,
@@ -20,6 +20,7 @@ from devices.parsers import (
     parse_smartctl_scan,
     parse_uptime,
 )
+from devices.parsers.configs import Watch, parse_config_survey, survey_command
 from devices.parsers.drives import SURVEY_COMMAND, parse_drives
 from devices.parsers.listening import COMMAND as LISTENING_COMMAND
 from devices.parsers.listening import parse_listening
@@ -63,6 +64,12 @@ for kind in (
     Kind("ss", LISTENING_COMMAND, parse_listening, "Listening TCP and UDP ports with their "
          "processes (ss, or netstat where ss is missing)", ports.store_ports, group=ports.GROUP,
          interval_s=settings.PORTS_INTERVAL),
+    # `command` shows the survey of one folder; each device gets its own watched paths (Compose
+    # files, SWAG proxy confs, paths added by hand) and the hashes we hold from build_command.
+    Kind(configs.KIND, survey_command([Watch("/etc/nginx/conf.d/*.conf", 262144)], {}),
+         parse_config_survey, "Watched config files: hashes, content only when changed",
+         configs.store_config_files, group=configs.GROUP, interval_s=settings.CONFIGS_INTERVAL,
+         build_command=configs.build_command),
     # Parse-only (the drive survey above runs them as part of its one section): no store function.
     Kind("lsblk", "lsblk -J -b -o NAME,TYPE,SIZE,MODEL,SERIAL,ROTA,TRAN,MOUNTPOINT", parse_lsblk,
          "Block devices (disks, partitions, LVM) with size, model, serial, transport"),

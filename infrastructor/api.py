@@ -4,6 +4,7 @@ from rest_framework.routers import DefaultRouter
 
 from collectors.api import CollectionRunViewSet, EventViewSet, OperationViewSet
 from containers.api import ComposeProjectViewSet, ContainerViewSet
+from devices.api.configs import ConfigFileViewSet, WatchedPathViewSet
 from devices.api.drives import DriveViewSet
 from devices.api.ports import ListeningPortViewSet
 from devices.api.views import DeviceViewSet
@@ -14,6 +15,8 @@ router = DefaultRouter()
 router.register("devices", DeviceViewSet)
 router.register("drives", DriveViewSet)
 router.register("ports", ListeningPortViewSet)
+router.register("config-files", ConfigFileViewSet)
+router.register("watched-paths", WatchedPathViewSet)
 router.register("collection-runs", CollectionRunViewSet)
 router.register("events", EventViewSet)
 router.register("operations", OperationViewSet)

@@ -31,6 +31,12 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 WEB_PORT = env.int("WEB_PORT", default=9101)
 MCP_PORT = env.int("MCP_PORT", default=9102)
+# MCP (`manage.py runmcp`). Over stdio the server acts as this API token: its clear value
+# (ifr_...) or the name of an active token. Over HTTP every request brings its own bearer token.
+MCP_TOKEN = env.str("MCP_TOKEN", default="")
+# Write tools (container start/stop/restart, ZFS snapshots and scrub, collect now) are offered
+# to agents only when this is on, and then work only for operator-scope tokens.
+MCP_ALLOW_WRITES = env.bool("MCP_ALLOW_WRITES", default=False)
 
 INSTALLED_APPS = [
     "daphne",
@@ -192,6 +198,8 @@ SPECTACULAR_SETTINGS = {
         "ProxyConfKindEnum": "proxies.models.ConfKind",
         "ProxyAuthEnum": "proxies.models.AuthMethod",
         "DeviceAuthMethodEnum": "devices.models.device.AuthMethod",
+        "ConfigFileStatusEnum": "devices.models.configs.ConfigFileStatus",
+        "WatchedPathSourceEnum": "devices.models.configs.WatchedPathSource",
     },
 }
 SIMPLE_JWT = {"AUTH_HEADER_TYPES": ("Bearer",), "SIGNING_KEY": SECRET_KEY}
@@ -245,6 +253,15 @@ PROXIES_INTERVAL = env.int("PROXIES_INTERVAL", default=300)
 DRIVES_INTERVAL = env.int("DRIVES_INTERVAL", default=900)
 # Listening ports (ss, or netstat where ss is missing): every 5 minutes by default.
 PORTS_INTERVAL = env.int("PORTS_INTERVAL", default=300)
+# Watched config files (Compose files, SWAG proxy confs, paths added by hand): hashes every 5
+# minutes by default; a file's content only when it changed, and only up to this size (bytes;
+# each watched path may set its own). Larger files are followed by hash and size only.
+CONFIGS_INTERVAL = env.int("CONFIGS_INTERVAL", default=300)
+CONFIG_MAX_FILE_BYTES = env.int("CONFIG_MAX_FILE_BYTES", default=256 * 1024)
+# Keep config contents as they are, secrets included. Off: secret-looking values (PASSWORD=...,
+# "token": "...", api_key: ...) are masked before storing (change detection still uses the real
+# file's hash). The API and the admin mask them either way.
+CONFIG_STORE_SECRETS = env.bool("CONFIG_STORE_SECRETS", default=False)
 # drive.temperature_high above these (Celsius); cleared 3 degrees below. NVMe runs hotter.
 DRIVE_TEMPERATURE_WARNING_C = env.int("DRIVE_TEMPERATURE_WARNING_C", default=55)
 DRIVE_NVME_TEMPERATURE_WARNING_C = env.int("DRIVE_NVME_TEMPERATURE_WARNING_C", default=70)

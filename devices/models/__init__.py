@@ -1,5 +1,13 @@
 """Models of the `devices` app: the registry and host-level time series."""
 
+from devices.models.configs import (
+    ConfigContent,
+    ConfigFile,
+    ConfigFileStatus,
+    ConfigVersion,
+    WatchedPath,
+    WatchedPathSource,
+)
 from devices.models.device import AuthMethod, Device, DeviceStatus, DeviceType, Transport
 from devices.models.drives import Drive, DriveSample, Verdict
 from devices.models.metrics import (
@@ -13,6 +21,10 @@ from devices.models.ports import Exposure, ListeningPort, Protocol
 
 __all__ = [
     "AuthMethod",
+    "ConfigContent",
+    "ConfigFile",
+    "ConfigFileStatus",
+    "ConfigVersion",
     "CounterState",
     "Device",
     "DeviceStatus",
@@ -28,4 +40,6 @@ __all__ = [
     "SystemSample",
     "Transport",
     "Verdict",
+    "WatchedPath",
+    "WatchedPathSource",
 ]

@@ -1,0 +1,279 @@
+"""Read tools: each one translates its arguments into the API's query and runs the API's viewset.
+
+Every function takes the `Caller` first (the registry hides it from the tool's schema), then the
+tool's own arguments, and returns JSON-able data. Device arguments are names, not ids: that is
+what people and agents think in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+
+from collectors.api import EventViewSet
+from containers.api import ContainerViewSet
+from devices.api.drives import DriveViewSet
+from devices.api.ports import ListeningPortViewSet
+from devices.api.views import DeviceViewSet
+from devices.models import Drive
+from mcp_bridge import summary
+from mcp_bridge.views import Caller, detail, device_param, find_device, instant, page
+from proxies.api import ProxyConfigViewSet
+from zfs.api import DatasetViewSet, PoolViewSet, SnapshotViewSet
+
+DeviceName = Annotated[
+    str | None, Field(description="Only this device (its name, as list_devices shows it)")
+]
+Limit = Annotated[int, Field(ge=1, le=500, description="Page size (1-500)")]
+Offset = Annotated[int, Field(ge=0, description="Rows to skip; use next_offset for more")]
+Since = Annotated[
+    str | None, Field(description="ISO 8601 time (UTC unless zoned) or a duration back: 24h, 7d")
+]
+Search = Annotated[str | None, Field(description="Words to look for (any case)")]
+Severity = Literal["info", "warning", "critical"]
+
+
+def list_devices(
+    caller: Caller,
+    search: Search = None,
+    status: Literal["unknown", "online", "offline", "maintenance", "host_key_changed"]
+    | None = None,
+    site: str | None = None,
+    tag: str | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """List or search the registered devices (machines): address, type, site, tags, status,
+    last contact and detected capabilities. Start here to learn device names."""
+    params = {"search": search, "status": status, "site": site, "tag": tag}
+    return page(DeviceViewSet, params, caller, limit=limit, offset=offset)
+
+
+def get_device(
+    caller: Caller,
+    device: Annotated[str, Field(description="The device's name")],
+) -> Any:
+    """One device in detail: registry fields, capabilities (docker, zfs, smartctl...) and the
+    latest metrics (CPU, memory, load, filesystems, network interfaces, disks)."""
+    caller.device = find_device(device)
+    return detail(DeviceViewSet, "retrieve", caller.device.pk, {}, caller)
+
+
+def fleet_summary(caller: Caller) -> dict[str, Any]:
+    """The whole fleet at a glance: devices by status and stale ones, containers by state and
+    unhealthy ones, ZFS pools by state, drives by verdict, events of the last 24 hours by
+    severity, and a list of what needs attention. The first call of a health check."""
+    return summary.fleet_summary()
+
+
+def list_containers(
+    caller: Caller,
+    device: DeviceName = None,
+    state: Literal["created", "running", "paused", "restarting", "removing", "exited", "dead"]
+    | None = None,
+    health: Annotated[
+        str | None, Field(description="Healthcheck state: healthy, unhealthy, starting")
+    ] = None,
+    project: Annotated[str | None, Field(description="Compose project name")] = None,
+    image: Annotated[str | None, Field(description="Part of the image name")] = None,
+    search: Search = None,
+    include_removed: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Docker containers across the fleet, filtered by device, state, health, Compose project,
+    image or free text: image, status, health, restart count and policy, exit code, OOM kill,
+    ports, mounts, networks. Containers gone from their device are left out unless asked."""
+    params = {
+        "device": device_param(caller, device), "state": state, "health": health,
+        "project": project, "image": image, "search": search,
+        "removed": None if include_removed else False,
+    }  # fmt: skip
+    return page(ContainerViewSet, params, caller, limit=limit, offset=offset)
+
+
+def list_zfs_pools(
+    caller: Caller,
+    device: DeviceName = None,
+    state: Annotated[
+        str | None, Field(description="ONLINE, DEGRADED, FAULTED, OFFLINE, UNAVAIL, REMOVED")
+    ] = None,
+    include_vdevs: Annotated[bool, Field(description="Include each pool's vdev tree")] = True,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """ZFS pools with state, capacity, fragmentation, error counters, last scrub or resilver
+    (`scan`), files with data errors and the vdev tree (mirrors, raidz, logs, cache, spares with
+    their states and error counts)."""
+    params = {"device": device_param(caller, device), "state": state}
+    result = page(PoolViewSet, params, caller, limit=limit, offset=offset)
+    if not include_vdevs:
+        result["results"] = [
+            {k: v for k, v in pool.items() if k != "vdevs"} for pool in result["results"]
+        ]
+    return result
+
+
+def list_zfs_datasets(
+    caller: Caller,
+    device: DeviceName = None,
+    type: Literal["filesystem", "volume"] | None = None,  # the API's name
+    search: Search = None,
+    include_removed: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """ZFS datasets (filesystems and volumes): used, available and referenced bytes, mountpoint,
+    newest snapshot and whether snapshots are overdue."""
+    params = {
+        "device": device_param(caller, device), "type": type, "search": search,
+        "removed": None if include_removed else False,
+    }  # fmt: skip
+    return page(DatasetViewSet, params, caller, limit=limit, offset=offset)
+
+
+def list_zfs_snapshots(
+    caller: Caller,
+    device: DeviceName = None,
+    dataset: Annotated[str | None, Field(description="Full dataset name, e.g. tank/media")] = None,
+    created_after: Since = None,
+    created_before: Since = None,
+    include_removed: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """ZFS snapshots with their dataset, size and creation time; filter by device, dataset
+    and creation time (`created_after: 7d`)."""
+    params = {
+        "device": device_param(caller, device),
+        "created_after": instant(created_after, "created_after"),
+        "created_before": instant(created_before, "created_before"),
+        "removed": None if include_removed else False,
+    }
+    narrow = (lambda qs: qs.filter(dataset__name=dataset)) if dataset else None
+    return page(SnapshotViewSet, params, caller, limit=limit, offset=offset, narrow=narrow)
+
+
+def list_drives(
+    caller: Caller,
+    device: DeviceName = None,
+    assessment: Annotated[
+        list[Literal["passed", "warning", "failed", "unknown"]] | None,
+        Field(description="Only drives with one of these verdicts"),
+    ] = None,
+    include_removed: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Physical drives with our S.M.A.R.T. verdict (passed/warning/failed/unknown) and the
+    reasons for it, temperature, power-on hours, reallocated/pending sectors, media errors and
+    wear. Drive ids here are what drive_history takes."""
+    params = {
+        "device": device_param(caller, device), "assessment": assessment,
+        "removed": None if include_removed else False,
+    }  # fmt: skip
+    return page(DriveViewSet, params, caller, limit=limit, offset=offset)
+
+
+def drive_history(
+    caller: Caller,
+    drive_id: Annotated[int, Field(description="The drive's id, from list_drives")],
+    since: Since = None,
+    until: Since = None,
+    attributes: Annotated[bool, Field(description="Include full S.M.A.R.T. tables")] = False,
+) -> Any:
+    """One drive's health over time (oldest first, default the last 30 days): verdict,
+    temperature, hours and defect counters at each poll."""
+    drive = Drive.objects.filter(pk=drive_id).select_related("device").first()
+    if drive is None:
+        raise ToolError(f"No drive with id {drive_id}; list_drives shows the ids.")
+    caller.device = drive.device
+    params = {"since": since, "until": until, "attributes": attributes}
+    return detail(DriveViewSet, "history", drive.pk, params, caller)
+
+
+def list_ports(
+    caller: Caller,
+    device: DeviceName = None,
+    protocol: Literal["tcp", "udp"] | None = None,
+    exposure: Annotated[
+        Literal["loopback", "public"] | None,
+        Field(description="loopback: 127.0.0.0/8 and ::1; public: everything else"),
+    ] = None,
+    process: str | None = None,
+    port: Annotated[int | None, Field(ge=1, le=65535)] = None,
+    include_closed: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Listening TCP/UDP ports across the fleet: address, port, the process holding it and the
+    container publishing it, and whether it is reachable beyond loopback."""
+    params = {
+        "device": device_param(caller, device), "protocol": protocol, "exposure": exposure,
+        "process": process, "port": port, "removed": None if include_closed else False,
+    }  # fmt: skip
+    return page(ListeningPortViewSet, params, caller, limit=limit, offset=offset)
+
+
+def list_proxies(
+    caller: Caller,
+    device: DeviceName = None,
+    server_name: Annotated[
+        str | None, Field(description="A host name, e.g. jellyfin.example.org: the conf serving it")
+    ] = None,
+    status: Annotated[
+        list[Literal["active", "sample", "removed"]] | None, Field(description="Default: active")
+    ] = None,
+    auth: list[Literal["none", "authelia", "authentik", "ldap", "basic", "tinyauth"]] | None = None,
+    upstream: Annotated[str | None, Field(description="Upstream app (container or host)")] = None,
+    search: Search = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """SWAG (nginx) reverse-proxy routes: which host names go to which upstream app, port and
+    protocol, behind which authentication, and whether the upstream container is running."""
+    params: dict[str, object] = {
+        "device": device_param(caller, device), "server_name": server_name,
+        "status": status or ["active"], "auth": auth, "upstream": upstream, "search": search,
+    }  # fmt: skip
+    return page(ProxyConfigViewSet, params, caller, limit=limit, offset=offset)
+
+
+def list_events(
+    caller: Caller,
+    device: DeviceName = None,
+    kind: Literal["device", "container", "zfs", "drive", "proxy", "config", "port", "collection"]
+    | None = None,
+    severity: Annotated[Severity | None, Field(description="Exactly this severity")] = None,
+    min_severity: Annotated[Severity | None, Field(description="This severity or worse")] = None,
+    type: Annotated[  # the API's name
+        str | None, Field(description="An event type, e.g. container.stopped, pool.degraded")
+    ] = None,
+    since: Since = None,
+    until: Since = None,
+    search: Search = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """What changed, newest first: containers stopped or restarted, pools degraded, drives
+    failing, config files changed, ports opened, devices offline... Filter by device, kind,
+    severity and time (`since: 12h` answers "what happened since last night")."""
+    params = {
+        "device": device_param(caller, device), "kind": kind, "severity": severity,
+        "type": type, "since": instant(since, "since"), "until": instant(until, "until"),
+        "search": search,
+    }  # fmt: skip
+
+    def narrow(queryset: Any) -> Any:
+        return queryset.at_least(min_severity) if min_severity else queryset
+
+    return page(EventViewSet, params, caller, limit=limit, offset=offset, narrow=narrow)
+
+
+READ_TOOLS: list[Callable[..., Any]] = [
+    list_devices, get_device, fleet_summary, list_containers, list_zfs_pools, list_zfs_datasets,
+    list_zfs_snapshots, list_drives, drive_history, list_ports, list_proxies, list_events,
+]  # fmt: skip

@@ -1,0 +1,158 @@
+"""Write tools: only registered with MCP_ALLOW_WRITES, only run for operator-scope tokens.
+
+Each calls the same service function as the API's action (validation, quoting, the audited
+Operation row and the re-collection all live there) with trigger `mcp` and the token as actor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+
+from collectors.api import OperationSerializer
+from collectors.kinds import UnknownKind, registry
+from collectors.models import Trigger
+from collectors.tasks import enqueue_collection
+from containers import services as container_services
+from containers.api import ContainerSerializer
+from containers.models import Container
+from mcp_bridge.views import Caller, find_device
+from zfs import services as zfs_services
+from zfs.api import PoolSerializer, SnapshotSerializer
+from zfs.models import Dataset, Pool
+
+DeviceName = Annotated[str, Field(description="The device's name")]
+
+
+def _one(queryset: Any, what: str, name: str, device: str, hint: str) -> Any:
+    found = queryset.first()
+    if found is None:
+        raise ToolError(f"No {what} {name!r} on {device}. {hint}")
+    return found
+
+
+def container_action(
+    caller: Caller,
+    device: DeviceName,
+    container: Annotated[str, Field(description="The container's name on that device")],
+    action: Literal["start", "stop", "restart"],
+) -> dict[str, Any]:
+    """Start, stop or restart a Docker container (audited; its state is collected again)."""
+    caller.device = find_device(device)
+    row = _one(
+        Container.objects.filter(device=caller.device, name=container),
+        "container", container, device, "list_containers shows the names.",
+    )  # fmt: skip
+    try:
+        result = container_services.container_action(
+            row, action, actor=caller.actor, trigger=Trigger.MCP
+        )
+    except container_services.InvalidInput as e:
+        raise ToolError(str(e)) from e
+    return {
+        "ok": result.output.ok,
+        "operation": OperationSerializer(result.output.operation).data,
+        "container": ContainerSerializer(result.container).data,
+    }
+
+
+def zfs_snapshot_create(
+    caller: Caller,
+    device: DeviceName,
+    dataset: Annotated[str, Field(description="Full dataset name, e.g. tank/media")],
+    name: Annotated[
+        str | None, Field(description="The part after @; default infra-YYYYMMDD-HHMMSS (UTC)")
+    ] = None,
+    recursive: Annotated[bool, Field(description="Also snapshot every child dataset")] = False,
+) -> dict[str, Any]:
+    """Create a ZFS snapshot `dataset@name` (audited; snapshots are collected again)."""
+    caller.device = find_device(device)
+    row = _one(
+        Dataset.objects.filter(device=caller.device, name=dataset),
+        "dataset", dataset, device, "list_zfs_datasets shows the names.",
+    )  # fmt: skip
+    try:
+        result = zfs_services.create_snapshot(
+            row, actor=caller.actor, name=name, recursive=recursive, trigger=Trigger.MCP
+        )
+    except zfs_services.InvalidInput as e:
+        raise ToolError(str(e)) from e
+    return {
+        "ok": result.output.ok,
+        "name": result.name,
+        "operation": OperationSerializer(result.output.operation).data,
+        "snapshot": SnapshotSerializer(result.snapshot).data if result.snapshot else None,
+    }
+
+
+def zfs_snapshot_destroy(
+    caller: Caller,
+    device: DeviceName,
+    snapshot: Annotated[str, Field(description="The snapshot's full name: dataset@snapshot")],
+) -> dict[str, Any]:
+    """Destroy one ZFS snapshot (never a dataset, never recursive; audited)."""
+    caller.device = find_device(device)
+    try:
+        row = zfs_services.find_snapshot(caller.device, snapshot)
+        result = zfs_services.destroy_snapshot(row, actor=caller.actor, trigger=Trigger.MCP)
+    except zfs_services.InvalidInput as e:
+        raise ToolError(str(e)) from e
+    return {
+        "ok": result.output.ok,
+        "operation": OperationSerializer(result.output.operation).data,
+        "snapshot": SnapshotSerializer(result.snapshot).data if result.snapshot else None,
+    }
+
+
+def zfs_scrub(
+    caller: Caller,
+    device: DeviceName,
+    pool: Annotated[str, Field(description="The pool's name")],
+) -> dict[str, Any]:
+    """Start a scrub of a ZFS pool (audited; the pool's status is collected again)."""
+    caller.device = find_device(device)
+    row = _one(
+        Pool.objects.filter(device=caller.device, name=pool),
+        "pool", pool, device, "list_zfs_pools shows the names.",
+    )  # fmt: skip
+    try:
+        result = zfs_services.scrub_pool(row, actor=caller.actor, trigger=Trigger.MCP)
+    except zfs_services.InvalidInput as e:
+        raise ToolError(str(e)) from e
+    return {
+        "ok": result.output.ok,
+        "operation": OperationSerializer(result.output.operation).data,
+        "pool": PoolSerializer(result.pool).data,
+    }
+
+
+def collect_now(
+    caller: Caller,
+    device: DeviceName,
+    kinds: Annotated[
+        list[str] | None, Field(description="Collection kinds (default: all the device supports)")
+    ] = None,
+) -> dict[str, Any]:
+    """Ask a worker to collect a device now; returns at once with the task id."""
+    caller.device = find_device(device)
+    try:
+        if kinds:
+            registry.resolve(kinds)
+    except UnknownKind as e:
+        raise ToolError(str(e)) from e
+    task_id = enqueue_collection(
+        caller.device, kinds or None, trigger=Trigger.MCP, actor=caller.actor
+    )
+    return {"task_id": task_id, "device": caller.device.name, "queue": caller.device.queue}
+
+
+WRITE_TOOLS: list[Callable[..., Any]] = [
+    container_action,
+    zfs_snapshot_create,
+    zfs_snapshot_destroy,
+    zfs_scrub,
+    collect_now,
+]

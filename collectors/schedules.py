@@ -31,6 +31,15 @@ def default_schedules() -> list[dict[str, Any]]:
         )
     entries.append(
         {
+            "name": "Roll up metrics into 5-minute and 1-hour tiers",
+            "task": "devices.roll_up_metrics",
+            "kwargs": {},
+            "every_s": 60,
+            "expires_s": 60,  # idempotent and catches up: a missed tick is done by the next one
+        }
+    )
+    entries.append(
+        {
             "name": "Prune old metrics and audit rows",
             "task": "devices.prune_metrics",
             "kwargs": {},

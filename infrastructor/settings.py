@@ -290,6 +290,11 @@ LOG_FILES_ALLOWED = env.list(
 # Bytes of log text one read returns at most (the newest are kept; cut on the device).
 LOG_MAX_BYTES = env.int("LOG_MAX_BYTES", default=1024 * 1024)
 METRICS_RETENTION_DAYS = env.int("METRICS_RETENTION_DAYS", default=30)
+# History tiers (days kept). Raw samples: METRICS_RAW_RETENTION_DAYS when set, else the older
+# METRICS_RETENTION_DAYS; raw rows are only pruned once rolled up into both tiers.
+METRICS_RAW_RETENTION_DAYS: int | None = env.int("METRICS_RAW_RETENTION_DAYS", default=None)
+METRICS_5M_RETENTION_DAYS = env.int("METRICS_5M_RETENTION_DAYS", default=90)
+METRICS_1H_RETENTION_DAYS = env.int("METRICS_1H_RETENTION_DAYS", default=1825)
 IGNORED_FILESYSTEM_TYPES = env.list(
     "IGNORED_FILESYSTEM_TYPES",
     default=[

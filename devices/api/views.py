@@ -27,6 +27,8 @@ from devices.api.serializers import (
     latest_summary,
 )
 from devices.api.timerange import parse_range
+from devices.history.families import SYSTEM
+from devices.history.query import DEFAULT_TARGET_POINTS, read_series
 from devices.models import Device
 from devices.services import check_connection
 from infrastructor.actors import actor_for
@@ -38,6 +40,7 @@ SERIES = {
     "disks": "disk_samples",
 }
 MAX_POINTS = 5000
+MIN_TARGET = 10
 
 
 class DeviceViewSet(viewsets.ModelViewSet[Device]):
@@ -82,6 +85,12 @@ class DeviceViewSet(viewsets.ModelViewSet[Device]):
             OpenApiParameter("until", str, description="ISO 8601 time or duration; default now"),
             OpenApiParameter("fields", str, description="Comma-separated fields to return"),
             OpenApiParameter("series", str, enum=list(SERIES), description="Default: system"),
+            OpenApiParameter(
+                "points",
+                int,
+                description=f"system: about how many points to return ({MIN_TARGET}-{MAX_POINTS}, "
+                f"default {DEFAULT_TARGET_POINTS}); the tier and bucket size follow",
+            ),
         ],
         responses={200: dict},
     )
@@ -103,21 +112,24 @@ class DeviceViewSet(viewsets.ModelViewSet[Device]):
         )
         allowed = metrics.model_fields(qs.model)
         fields = _requested_fields(request.query_params.get("fields"), allowed)
+        body = {"device": device.pk, "series": series, "since": start, "until": end}
+        if series == "system":
+            target = _target_points(request.query_params.get("points"))
+            read = read_series(SYSTEM, device, start, end, fields, target=target)
+            aggregated = {
+                "fields": fields, "resolution": read.resolution, "resolution_s": read.resolution_s,
+                "tier": read.tier, "count": len(read.points), "points": read.points,
+            }  # fmt: skip
+            return Response(body | aggregated)
         total = qs.count()
         stride = max(1, -(-total // MAX_POINTS))  # ceil: thin evenly, never more than MAX_POINTS
         rows = list(qs.order_by("collected_at").values(*fields))[::stride]
-        return Response(
-            {
-                "device": device.pk,
-                "series": series,
-                "since": start,
-                "until": end,
-                "fields": fields,
-                "resolution": "raw" if stride == 1 else f"every {stride}th raw sample",
-                "count": len(rows),
-                "points": rows,
-            }
-        )
+        thinned = {
+            "fields": fields,
+            "resolution": "raw" if stride == 1 else f"every {stride}th raw sample",
+            "resolution_s": None, "tier": "raw", "count": len(rows), "points": rows,
+        }  # fmt: skip
+        return Response(body | thinned)
 
     @action(detail=True, methods=["get"])
     def latest(self, request: Request, pk: str | None = None) -> Response:
@@ -155,6 +167,18 @@ class DeviceViewSet(viewsets.ModelViewSet[Device]):
             raise ValidationError({e.field: str(e)}) from e
         code = status.HTTP_200_OK if result.ok else status.HTTP_502_BAD_GATEWAY
         return Response(result.as_json(), status=code)
+
+
+def _target_points(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_TARGET_POINTS
+    try:
+        target = int(raw)
+    except ValueError as e:
+        raise ValidationError({"points": f"a whole number, not {raw!r}"}) from e
+    if not MIN_TARGET <= target <= MAX_POINTS:
+        raise ValidationError({"points": f"between {MIN_TARGET} and {MAX_POINTS}"})
+    return target
 
 
 def _requested_fields(raw: str | None, allowed: list[str]) -> list[str]:

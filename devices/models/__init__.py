@@ -18,6 +18,7 @@ from devices.models.metrics import (
     SystemSample,
 )
 from devices.models.ports import Exposure, ListeningPort, Protocol
+from devices.models.rollups import RollupWatermark, SystemRollup
 
 __all__ = [
     "AuthMethod",
@@ -37,6 +38,8 @@ __all__ = [
     "InterfaceSample",
     "ListeningPort",
     "Protocol",
+    "RollupWatermark",
+    "SystemRollup",
     "SystemSample",
     "Transport",
     "Verdict",

@@ -65,3 +65,7 @@ class OperationAdmin(RecordAdmin):
     list_filter = ["status", "action", "trigger"]
     search_fields = ["device__name", "target", "actor", "correlation_id"]
     date_hierarchy = "started_at"
+
+
+# Alerting has its own module; importing it registers its admins.
+from collectors.alerts import admin as _alerts_admin  # noqa: E402, F401

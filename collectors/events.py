@@ -11,6 +11,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
+from collectors.alerts import engine as alert_engine
 from collectors.models import Event, Severity
 
 if TYPE_CHECKING:
@@ -41,6 +42,8 @@ def record_event(
     )
     log.info("event %s: %s", type, summary, extra={"device": device.name if device else None})
     transaction.on_commit(lambda: broadcast_event(event))
+    # Alerting reads the committed event after commit (see collectors.alerts.engine).
+    alert_engine.event_recorded(event)
     return event
 
 

@@ -161,3 +161,36 @@ class Operation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target} on {self.device_id}: {self.status}"
+
+
+# Alerts live in their own module; Django finds an app's models here, so they are imported last
+# (they build on Event and Severity above).
+from collectors.alerts.models import (  # noqa: E402
+    Alert,
+    AlertRule,
+    AlertState,
+    Channel,
+    ChannelKind,
+    NotificationAttempt,
+    Silence,
+)
+
+__all__ = [
+    "Alert",
+    "AlertRule",
+    "AlertState",
+    "Channel",
+    "ChannelKind",
+    "CollectionRun",
+    "Event",
+    "EventKind",
+    "KindStatus",
+    "NotificationAttempt",
+    "Operation",
+    "OperationStatus",
+    "RunStatus",
+    "SeenOnDevice",
+    "Severity",
+    "Silence",
+    "Trigger",
+]

@@ -2,6 +2,12 @@
 
 from rest_framework.routers import DefaultRouter
 
+from collectors.alerts.api import (
+    AlertRuleViewSet,
+    AlertViewSet,
+    ChannelViewSet,
+    SilenceViewSet,
+)
 from collectors.api import CollectionRunViewSet, EventViewSet, OperationViewSet
 from containers.api import ComposeProjectViewSet, ContainerViewSet
 from devices.api.configs import ConfigFileViewSet, WatchedPathViewSet
@@ -27,3 +33,7 @@ router.register("zfs/datasets", DatasetViewSet)
 router.register("zfs/snapshots", SnapshotViewSet)
 router.register("zfs/arc", ArcSampleViewSet)
 router.register("proxies", ProxyConfigViewSet)
+router.register("alerts", AlertViewSet)
+router.register("alert-rules", AlertRuleViewSet)
+router.register("silences", SilenceViewSet)
+router.register("channels", ChannelViewSet)

@@ -200,6 +200,9 @@ SPECTACULAR_SETTINGS = {
         "DeviceAuthMethodEnum": "devices.models.device.AuthMethod",
         "ConfigFileStatusEnum": "devices.models.configs.ConfigFileStatus",
         "WatchedPathSourceEnum": "devices.models.configs.WatchedPathSource",
+        "AlertStateEnum": "collectors.alerts.models.AlertState",
+        "ChannelKindEnum": "collectors.alerts.models.ChannelKind",
+        "SeverityEnum": "collectors.models.Severity",
     },
 }
 SIMPLE_JWT = {"AUTH_HEADER_TYPES": ("Bearer",), "SIGNING_KEY": SECRET_KEY}
@@ -303,6 +306,16 @@ IGNORED_FILESYSTEM_TYPES = env.list(
         "efivarfs", "fusectl", "configfs", "hugetlbfs", "ramfs", "nsfs", "binfmt_misc",
     ],
 )  # fmt: skip
+
+# --- Alerts and notifications ---
+# The address people reach this platform at: links in notifications point there (device pages).
+PUBLIC_URL = env.str("PUBLIC_URL", default=f"http://localhost:{WEB_PORT}")
+# Seconds one notification request (webhook, ntfy) may take.
+NOTIFY_TIMEOUT_SECONDS = env.float("NOTIFY_TIMEOUT_SECONDS", default=10.0)
+# A failed notification is retried this many times, first after NOTIFY_RETRY_BACKOFF_SECONDS,
+# then doubling (at most 64 times that). Every attempt is recorded.
+NOTIFY_MAX_RETRIES = env.int("NOTIFY_MAX_RETRIES", default=5)
+NOTIFY_RETRY_BACKOFF_SECONDS = env.int("NOTIFY_RETRY_BACKOFF_SECONDS", default=30)
 
 # --- Logging ---
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

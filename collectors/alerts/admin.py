@@ -1,0 +1,140 @@
+"""Alerting in the admin: alerts (filters, acknowledge), rules, silences and channels (with a
+"send test" action). Imported by collectors.admin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from collectors.alerts.engine import acknowledge_alert
+from collectors.alerts.models import (
+    Alert,
+    AlertRule,
+    AttemptStatus,
+    Channel,
+    NotificationAttempt,
+    NotificationReason,
+    Silence,
+)
+from collectors.alerts.notify import deliver
+
+
+class AttemptInline(admin.TabularInline[NotificationAttempt, Any]):
+    model = NotificationAttempt
+    fields = ["at", "channel", "reason", "attempt", "status", "http_status", "error"]
+    readonly_fields = ["at", "channel", "reason", "attempt", "status", "http_status", "error"]
+    extra = 0
+    can_delete = False
+    ordering = ["-at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin[Alert]):
+    list_display = ["last_fired_at", "state", "severity", "rule", "device", "subject", "summary",
+                    "occurrences", "silenced"]  # fmt: skip
+    list_filter = ["state", "severity", "silenced", "rule", "device"]
+    list_select_related = ["rule", "device"]
+    search_fields = ["summary", "subject", "device__name", "rule__name"]
+    date_hierarchy = "last_fired_at"
+    readonly_fields = [f.name for f in Alert._meta.fields if f.name != "acknowledge_note"]
+    inlines = [AttemptInline]
+    actions = ["acknowledge"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # alerts come from events only
+
+    @admin.action(description="Acknowledge selected firing alerts")
+    def acknowledge(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
+        done = sum(acknowledge_alert(a, user=request.user) for a in queryset)
+        self.message_user(request, f"{done} alert(s) acknowledged.", messages.SUCCESS)
+
+
+@admin.register(AlertRule)
+class AlertRuleAdmin(admin.ModelAdmin[AlertRule]):
+    list_display = ["name", "enabled", "event_kind", "min_severity", "repeat_minutes",
+                    "builtin_key"]  # fmt: skip
+    list_filter = ["enabled", "event_kind", "min_severity"]
+    list_editable = ["enabled"]
+    search_fields = ["name", "description"]
+    filter_horizontal = ["channels"]
+    raw_id_fields = ["device"]
+
+
+@admin.register(Silence)
+class SilenceAdmin(admin.ModelAdmin[Silence]):
+    list_display = ["until", "device", "rule", "tag", "reason", "created_by"]
+    list_filter = ["rule"]
+    raw_id_fields = ["device"]
+    readonly_fields = ["created_by"]
+
+    def save_model(self, request: HttpRequest, obj: Silence, form: Any, change: bool) -> None:
+        if not change and request.user.is_authenticated:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class ChannelForm(forms.ModelForm[Channel]):
+    """The secret is never shown back; leaving it empty on edit keeps the stored one."""
+
+    secret = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=Channel._meta.get_field("secret").help_text + " Leave empty to keep it.",
+    )
+    clear_secret = forms.BooleanField(required=False, help_text="Remove the stored secret.")
+
+    class Meta:
+        model = Channel
+        fields = ["name", "kind", "url", "secret", "enabled", "is_default"]
+
+    def clean_secret(self) -> str:
+        value = str(self.cleaned_data.get("secret") or "")
+        if self.data.get("clear_secret"):
+            return ""
+        if not value and self.instance.pk:
+            return self.instance.secret
+        return value
+
+
+@admin.register(Channel)
+class ChannelAdmin(admin.ModelAdmin[Channel]):
+    form = ChannelForm
+    list_display = ["name", "kind", "url", "enabled", "is_default"]
+    list_filter = ["kind", "enabled"]
+    actions = ["send_test"]
+
+    @admin.action(description="Send a test notification (now, once)")
+    def send_test(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
+        for channel in queryset:
+            if not channel.enabled:
+                self.message_user(request, f"{channel.name}: disabled.", messages.WARNING)
+                continue
+            attempt = deliver(None, channel.pk, NotificationReason.TEST)
+            if attempt is not None and attempt.status == AttemptStatus.OK:
+                self.message_user(request, f"{channel.name}: delivered (HTTP "
+                                  f"{attempt.http_status}).", messages.SUCCESS)  # fmt: skip
+            else:
+                error = attempt.error if attempt else "not sent"
+                self.message_user(request, f"{channel.name}: {error}", messages.ERROR)
+
+
+@admin.register(NotificationAttempt)
+class NotificationAttemptAdmin(admin.ModelAdmin[NotificationAttempt]):
+    list_display = ["at", "channel", "alert", "reason", "attempt", "status", "http_status",
+                    "error"]  # fmt: skip
+    list_filter = ["status", "reason", "channel"]
+    list_select_related = ["channel", "alert"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

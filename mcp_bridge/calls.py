@@ -68,6 +68,7 @@ def execute(
     *,
     write: bool,
     transport: str,
+    own_thread: bool = False,
 ) -> str:
     """Run one tool call for `principal` and audit it. Tool errors are raised as ToolError."""
     name = fn.__name__
@@ -99,9 +100,9 @@ def execute(
         finally:
             _audit(name, arguments, principal, caller, transport, status, error,
                    correlation_id, started_at, started)  # fmt: skip
-            if write:
-                # Write tools run in a thread of their own (see register): its connections go
-                # with it rather than waiting for an idle timeout.
+            if own_thread:
+                # Write tools and remote reads run in a thread of their own (see register): its
+                # connections go with it rather than waiting for an idle timeout.
                 connections.close_all()
 
 
@@ -134,18 +135,26 @@ def _principal(ctx: Context[Any, Any], stdio: Principal | None) -> tuple[Princip
 
 
 def register(
-    server: MCPServer[Any], fn: ToolFunction, *, write: bool, stdio: Principal | None
+    server: MCPServer[Any],
+    fn: ToolFunction,
+    *,
+    write: bool,
+    stdio: Principal | None,
+    remote: bool = False,
 ) -> None:
-    """Add `fn(caller, **arguments)` to `server` as the audited tool `fn.__name__`."""
+    """Add `fn(caller, **arguments)` to `server` as the audited tool `fn.__name__`. `remote`:
+    a read that waits on a device over SSH (it runs in a thread of its own, like writes)."""
     signature = inspect.signature(fn, eval_str=True)
     parameters = list(signature.parameters.values())[1:]  # without the caller
 
     async def tool(ctx: Context[Any, Any], **arguments: Any) -> str:
         principal, transport = _principal(ctx, stdio)
-        # Reads share Django's one sync thread; writes wait on SSH for seconds, so each gets a
-        # thread of its own rather than holding up every read behind it.
-        run = sync_to_async(execute, thread_sensitive=not write)
-        return await run(fn, principal, arguments, write=write, transport=transport)
+        # Reads share Django's one sync thread; writes and remote reads wait on SSH for
+        # seconds, so each gets a thread of its own rather than holding up every read behind it.
+        run = sync_to_async(execute, thread_sensitive=not (write or remote))
+        return await run(
+            fn, principal, arguments, write=write, transport=transport, own_thread=write or remote
+        )
 
     context = inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Context)
     tool.__signature__ = signature.replace(  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import Field
@@ -42,4 +43,46 @@ def what_changed(
     )
 
 
-PROMPTS = [health_check, what_changed]
+def troubleshoot_container(
+    device: Annotated[str, Field(description="The device's name")],
+    container: Annotated[str, Field(description="The container's name")],
+) -> str:
+    """Find out why a container is down, restarting or unhealthy."""
+    return (
+        f"The container {container} on {device} is misbehaving. Find out why.\n\n"
+        f'1. list_containers with device="{device}" and search="{container}": state, health, '
+        "exit code, OOM kill, restart count, image.\n"
+        f'2. list_events with device="{device}" and search="{container}" since 7d: when did it '
+        "stop, restart or change image?\n"
+        f'3. read_logs with device="{device}", source="container", container="{container}", '
+        "lines=200 (and grep for error if that is long).\n"
+        f"4. metrics_history for {device} since 6h: was the host short of memory or CPU?\n"
+        "5. If it is behind SWAG, list_proxies with upstream set to the container.\n"
+        "Answer with the most likely cause, the evidence (quote log lines with times), and the "
+        "fix you suggest; say what you could not check."
+    )
+
+
+def capacity_report(
+    since: Annotated[str, Field(description="How far back to look: 30d, 90d")] = "30d",
+) -> str:
+    """Which devices, pools and filesystems run out of room or headroom, and when."""
+    return (
+        f"Report on capacity across my infrastructure over the last {since}.\n\n"
+        "1. fleet_summary, then list_devices for the names.\n"
+        "2. list_zfs_pools: capacity and fragmentation per pool; list_zfs_datasets for the "
+        "biggest consumers.\n"
+        f'3. metrics_history for each online device with since="{since}" and points=60: memory, '
+        "swap and load trends (use max per bucket, not only the average).\n"
+        "4. get_device for filesystem usage.\n"
+        "Answer with a table: what, where, used now, trend, and when it fills at that trend; "
+        "then what to do first."
+    )
+
+
+PROMPTS: list[Callable[..., str]] = [
+    health_check,
+    what_changed,
+    troubleshoot_container,
+    capacity_report,
+]

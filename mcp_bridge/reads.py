@@ -13,12 +13,16 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from collectors.alerts.api import AlertViewSet
 from collectors.api import EventViewSet
+from collectors.models import Trigger
 from containers.api import ContainerViewSet
+from devices import logs as device_logs
+from devices.api.configs import ConfigFileViewSet
 from devices.api.drives import DriveViewSet
 from devices.api.ports import ListeningPortViewSet
 from devices.api.views import DeviceViewSet
-from devices.models import Drive
+from devices.models import ConfigFile, Drive
 from mcp_bridge import summary
 from mcp_bridge.views import Caller, detail, device_param, find_device, instant, page
 from proxies.api import ProxyConfigViewSet
@@ -273,7 +277,121 @@ def list_events(
     return page(EventViewSet, params, caller, limit=limit, offset=offset, narrow=narrow)
 
 
+def metrics_history(
+    caller: Caller,
+    device: Annotated[str, Field(description="The device's name")],
+    since: Annotated[
+        str, Field(description="ISO 8601 time or a duration back: 1h, 24h, 30d")
+    ] = "24h",
+    until: Since = None,
+    fields: Annotated[
+        list[str] | None,
+        Field(description="Fields, e.g. cpu_pct, mem_used_pct, load_1 (default: all)"),
+    ] = None,
+    points: Annotated[int, Field(ge=10, le=5000, description="About how many points")] = 200,
+) -> Any:
+    """A device's CPU, memory, swap and load over time, as about `points` evenly spaced points
+    (oldest first). Long ranges come from the 5-minute or 1-hour rollups, with min and max per
+    bucket; `resolution_s` and `tier` say which. For "was it busy last night?" questions."""
+    caller.device = find_device(device)
+    params = {"since": since, "until": until, "series": "system", "points": points,
+              "fields": ",".join(fields) if fields else None}  # fmt: skip
+    return detail(DeviceViewSet, "metrics", caller.device.pk, params, caller)
+
+
+def list_alerts(
+    caller: Caller,
+    device: DeviceName = None,
+    state: Literal["firing", "acknowledged", "resolved"] | None = None,
+    open_only: Annotated[
+        bool, Field(description="Only alerts not resolved yet (firing or acknowledged)")
+    ] = True,
+    severity: Severity | None = None,
+    search: Search = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Alerts raised from the event timeline (a degraded pool, a failing drive, a device
+    offline...), newest first: state, severity, how often it fired, who acknowledged it."""
+    params = {
+        "device": device_param(caller, device), "state": state,
+        "open": True if open_only and state is None else None, "severity": severity,
+        "search": search, "ordering": "-last_fired_at",
+    }  # fmt: skip
+    return page(AlertViewSet, params, caller, limit=limit, offset=offset)
+
+
+def read_logs(
+    caller: Caller,
+    device: Annotated[str, Field(description="The device's name")],
+    source: Annotated[
+        Literal["journal", "file", "container"],
+        Field(description="The systemd journal, a whitelisted log file, or a container"),
+    ] = "journal",
+    unit: Annotated[str | None, Field(description="journal: a unit, e.g. nginx.service")] = None,
+    priority: Annotated[
+        Literal["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"] | None,
+        Field(description="journal: this level and more urgent"),
+    ] = None,
+    since: Annotated[
+        str | None, Field(description="journal/container: -1h, 'yesterday', '2026-01-31 12:00'")
+    ] = None,
+    grep: Annotated[str | None, Field(description="Plain text to match (any case)")] = None,
+    lines: Annotated[int, Field(ge=1, le=device_logs.MAX_LINES)] = 200,
+    path: Annotated[str | None, Field(description="file: an allowed log file's path")] = None,
+    container: Annotated[str | None, Field(description="container: its name")] = None,
+) -> dict[str, Any]:
+    """Read logs now from a device over SSH (never stored; audited): journal entries or the
+    newest lines of a file or a container's output, capped in size (`truncated` says so)."""
+    caller.device = find_device(device)
+    try:
+        result = device_logs.read_logs(
+            caller.device, source, actor=caller.actor, trigger=Trigger.MCP, unit=unit,
+            priority=priority, since=since, grep=grep, lines=lines, path=path,
+            container=container,
+        )  # fmt: skip
+    except device_logs.InvalidInput as e:
+        raise ToolError(str(e)) from e
+    return result.as_json()
+
+
+def list_config_files(
+    caller: Caller,
+    device: DeviceName = None,
+    path: Annotated[str | None, Field(description="Part of the path (any case)")] = None,
+    include_deleted: bool = False,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Watched config files (Compose files, SWAG confs, paths added by hand): path, size, hash,
+    when each last changed. Ids here are what config_diff takes."""
+    params = {
+        "device": device_param(caller, device), "path": path,
+        "status": None if include_deleted else ["present"], "ordering": "-changed_at",
+    }  # fmt: skip
+    return page(ConfigFileViewSet, params, caller, limit=limit, offset=offset)
+
+
+def config_diff(
+    caller: Caller,
+    file_id: Annotated[int, Field(description="The file's id, from list_config_files")],
+    from_version: Annotated[int | None, Field(description="Default: the one before to")] = None,
+    to_version: Annotated[int | None, Field(description="Default: the latest")] = None,
+) -> Any:
+    """The unified diff of a watched config file between two versions (by default its last
+    change), secrets masked: what exactly changed in a compose file or proxy conf."""
+    config = ConfigFile.objects.filter(pk=file_id).select_related("device").first()
+    if config is None:
+        raise ToolError(f"No config file with id {file_id}; list_config_files shows the ids.")
+    caller.device = config.device
+    params = {"from": from_version, "to": to_version}
+    return detail(ConfigFileViewSet, "diff", config.pk, params, caller)
+
+
 READ_TOOLS: list[Callable[..., Any]] = [
     list_devices, get_device, fleet_summary, list_containers, list_zfs_pools, list_zfs_datasets,
     list_zfs_snapshots, list_drives, drive_history, list_ports, list_proxies, list_events,
+    metrics_history, list_alerts, read_logs, list_config_files, config_diff,
 ]  # fmt: skip
+# Tools that reach a device over SSH: each call gets a thread of its own (see calls.register).
+REMOTE_TOOLS: frozenset[str] = frozenset({"read_logs"})

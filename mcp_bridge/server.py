@@ -46,7 +46,7 @@ def build_server(
         "infrastructor", instructions=INSTRUCTIONS, version=version, **_auth(stdio)
     )
     for fn in reads.READ_TOOLS:
-        register(server, fn, write=False, stdio=stdio)
+        register(server, fn, write=False, stdio=stdio, remote=fn.__name__ in reads.REMOTE_TOOLS)
     if allow_writes:
         for fn in WRITE_TOOLS:
             register(server, fn, write=True, stdio=stdio)
@@ -96,3 +96,17 @@ def _resources(server: MCPServer[Any]) -> None:
     )  # fmt: skip
     async def recent_events() -> str:
         return await sync_to_async(_read)(reads.list_events, limit=50)
+
+    @server.resource(
+        "ports://{device}", name="ports", mime_type="application/json",
+        description="The listening ports of one device with their processes and containers.",
+    )  # fmt: skip
+    async def ports(device: str) -> str:
+        return await sync_to_async(_read)(reads.list_ports, device=device, limit=500)
+
+    @server.resource(
+        "alerts://open", name="open-alerts", mime_type="application/json",
+        description="Every alert not resolved yet (as list_alerts, up to 500).",
+    )  # fmt: skip
+    async def open_alerts() -> str:
+        return await sync_to_async(_read)(reads.list_alerts, limit=500)

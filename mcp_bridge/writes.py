@@ -12,6 +12,9 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from collectors.alerts.api import AlertSerializer
+from collectors.alerts.engine import acknowledge_alert
+from collectors.alerts.models import Alert
 from collectors.api import OperationSerializer
 from collectors.kinds import UnknownKind, registry
 from collectors.models import Trigger
@@ -149,7 +152,24 @@ def collect_now(
     return {"task_id": task_id, "device": caller.device.name, "queue": caller.device.queue}
 
 
+def alert_acknowledge(
+    caller: Caller,
+    alert_id: Annotated[int, Field(description="The alert's id, from list_alerts")],
+    note: Annotated[str, Field(max_length=2000, description="Why, or what is being done")] = "",
+) -> dict[str, Any]:
+    """Acknowledge a firing alert: no more reminders until it resolves (and fires again)."""
+    alert = Alert.objects.filter(pk=alert_id).select_related("device", "rule").first()
+    if alert is None:
+        raise ToolError(f"No alert with id {alert_id}; list_alerts shows the ids.")
+    caller.device = alert.device
+    user = caller.token.user if caller.token is not None else None
+    if not acknowledge_alert(alert, user=user, note=note or f"by {caller.actor}"):
+        raise ToolError(f"Alert {alert_id} is {alert.state}, not firing: nothing to acknowledge.")
+    return {"ok": True, "alert": AlertSerializer(alert).data}
+
+
 WRITE_TOOLS: list[Callable[..., Any]] = [
+    alert_acknowledge,
     container_action,
     zfs_snapshot_create,
     zfs_snapshot_destroy,

@@ -94,9 +94,9 @@ def test_read_tools_resources_and_prompts_are_listed_and_write_tools_are_not_by_
     tools, resources, templates, prompts = anyio.run(listing)
     # then
     assert tools == READ_NAMES
-    assert resources == {"infra://devices", "events://recent"}
-    assert templates == {"infra://{device}/status", "zfs://pools/{device}"}
-    assert prompts == {"health_check", "what_changed"}
+    assert resources == {"infra://devices", "events://recent", "alerts://open"}
+    assert templates == {"infra://{device}/status", "zfs://pools/{device}", "ports://{device}"}
+    assert prompts == {"health_check", "what_changed", "troubleshoot_container", "capacity_report"}
 
 
 def test_a_write_tool_cannot_be_called_while_writes_are_off(

@@ -306,6 +306,8 @@ def _read_journal(
         trigger=trigger, arguments={"unit": unit, "priority": priority, "since": since,
                                     "grep": grep, "lines": lines},
     )  # fmt: skip
+    if grep and _grep_matched_nothing(output, marker):
+        _mark_ok(output.operation)
     if not output.ok:
         _type_failure(output)
         return LogRead(JOURNAL, output)
@@ -445,6 +447,21 @@ def _type_failure(output: OperationOutput) -> None:
     if error_type is not None:
         op.error_type = error_type
         op.save(update_fields=["error_type"])
+
+
+def _grep_matched_nothing(output: OperationOutput, marker: str) -> bool:
+    """journalctl >= 243 exits 1 when --grep matched nothing, as grep does (silently, with -q);
+    its real errors say what went wrong on stderr."""
+    return (
+        output.operation.exit_code == 1
+        and output.stdout == marker + "\n"
+        and not output.stderr.strip()
+    )
+
+
+def _mark_ok(op: Operation) -> None:
+    op.status, op.error_type, op.error = OperationStatus.OK, "", ""
+    op.save(update_fields=["status", "error_type", "error"])
 
 
 def _mark_failed(op: Operation, error_type: str, error: str) -> None:

@@ -23,10 +23,14 @@ SAMPLES_DIR: Path | None = _CANDIDATE if _CANDIDATE.is_dir() else None
 def sample_path(relpath: str) -> Path:
     """The path of a sample, e.g. ``sample_path("proc/jc_proc_stat.txt")``.
 
-    Skips the calling test when the samples folder is absent.
+    Skips the calling test (or, called at import, the whole module) when the samples folder is
+    absent.
     """
     if SAMPLES_DIR is None:
-        pytest.skip(f"shared samples folder not found at {_CANDIDATE}; set INFRA_SAMPLES_DIR")
+        pytest.skip(
+            f"shared samples folder not found at {_CANDIDATE}; set INFRA_SAMPLES_DIR",
+            allow_module_level=True,
+        )
     return SAMPLES_DIR / relpath
 
 

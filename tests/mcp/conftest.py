@@ -30,6 +30,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp_types import CallToolResult, TextContent
+from rest_framework.test import APIClient
 
 from collectors.kinds import registry
 from collectors.models import CollectionRun, Event, EventKind, Severity, Trigger
@@ -178,6 +179,15 @@ def raw_post(url: str, headers: dict[str, str] | None = None) -> httpx2.Response
         url, json=body, timeout=10,
         headers={"Accept": "application/json, text/event-stream", **(headers or {})},
     )  # fmt: skip
+
+
+def api(token: Token, path: str, **params: Any) -> Any:
+    """What the REST API answers `token` for GET `path` with `params` (asserting a 200)."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.clear}")
+    response = client.get(path, params)
+    assert response.status_code == 200, response.content
+    return response.json()
 
 
 def text_of(result: CallToolResult) -> str:

@@ -13,7 +13,6 @@ from typing import Any
 import anyio
 import pytest
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from collectors.alerts.engine import evaluate_event
 from collectors.alerts.models import Alert, AlertRule, AlertState
@@ -24,17 +23,9 @@ from mcp_bridge.models import CallStatus, ToolCall
 from mcp_bridge.views import Caller
 from tests.conftest import device_for
 from tests.harness.sshd import SshdFactory
-from tests.mcp.conftest import Fleet, HttpServer, Token, http_client, json_of, text_of
+from tests.mcp.conftest import Fleet, HttpServer, Token, api, http_client, json_of, text_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-
-def api(token: Token, path: str, **params: Any) -> Any:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.clear}")
-    response = client.get(path, params)
-    assert response.status_code == 200, response.content
-    return response.json()
 
 
 def firing_alert(fleet: Fleet) -> Alert:

@@ -8,7 +8,6 @@ from typing import Any
 
 import anyio
 import pytest
-from rest_framework.test import APIClient
 
 from collectors.models import Operation, Trigger
 from containers.models import Container
@@ -19,6 +18,7 @@ from tests.mcp.conftest import (
     Fleet,
     HttpServer,
     Token,
+    api,
     http_client,
     json_of,
     raw_post,
@@ -29,14 +29,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 READ_NAMES = {fn.__name__ for fn in READ_TOOLS}
 WRITE_NAMES = {fn.__name__ for fn in WRITE_TOOLS}
-
-
-def api(token: Token, path: str, **params: Any) -> Any:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token.clear}")
-    response = client.get(path, params)
-    assert response.status_code == 200, response.content
-    return response.json()
 
 
 # --- authentication -----------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 3. each section goes to its kind's pure parser;
 4. one short transaction stores every kind's facts (a savepoint each, so one kind failing loses
    nothing else), updates the device's status and finishes the audit row;
-5. events recorded meanwhile are broadcast after the commit.
+5. events recorded meanwhile, the run's end, a status change and the new system sample are
+   published to the live stream (collectors.stream) after the commit.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from collectors.script import (
     split_output,
 )
 from collectors.store import StoreContext
+from collectors.stream import publish as stream
 from collectors.transports.base import ConfigError, ExecResult, HostKeyChanged, TransportError
 from collectors.transports.local import LocalConnection
 from collectors.transports.ssh import SSHConnection, SSHTarget, pool
@@ -194,6 +196,7 @@ def _collect_claimed(
     device: Device, names: Sequence[str] | None, *, trigger: str, actor: str
 ) -> CollectionRun:
     started = time.monotonic()
+    status_before = device.status  # for the live stream's device.status message
     to_run, skipped = kinds_for(device, names)
     run = CollectionRun.objects.create(
         device=device,
@@ -206,6 +209,7 @@ def _collect_claimed(
     )
     if not to_run:
         _finish(run, started, status=RunStatus.OK)
+        stream.collection_ended(device, run, status_before=status_before)
         return run
     nonce = new_nonce()
     sections = [Section(k.name, k.command_for(device)) for k in to_run]
@@ -225,6 +229,7 @@ def _collect_claimed(
             kind_results=run.kind_results | results,
         )
         log.warning("collection of %s failed: %s", device.name, e)
+        stream.collection_ended(device, run, status_before=status_before)
         return run
 
     outputs = split_output(
@@ -258,6 +263,8 @@ def _collect_claimed(
         _record_outcome(
             device, run, result, outcomes, started, conn.connect_s, conn.host_key, ctx.notes
         )
+        # Live stream, sent after this transaction commits (and never if it rolls back).
+        stream.collection_ended(device, run, status_before=status_before)
     return run
 
 

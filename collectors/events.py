@@ -1,4 +1,5 @@
-"""Recording events and broadcasting them to live clients after the transaction commits."""
+"""Recording events and broadcasting them to live clients (collectors.stream) after the
+transaction commits."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
 from collectors.alerts import engine as alert_engine
 from collectors.models import Event, Severity
+from collectors.stream import topics
+from collectors.stream.publish import publish
 
 if TYPE_CHECKING:
     from devices.models import Device
@@ -47,39 +48,30 @@ def record_event(
     return event
 
 
-def event_message(event: Event) -> dict[str, Any]:
+def event_data(event: Event) -> dict[str, Any]:
+    """An event as the live stream sends it (the `data` of a `{"type": "event"}` message)."""
     return {
-        "type": "event.new",
-        "event": {
-            "id": event.pk,
-            "device": event.device_id,
-            "kind": event.kind,
-            "type": event.type,
-            "severity": event.severity,
-            "summary": event.summary,
-            "data": event.data,
-            "occurred_at": event.occurred_at.isoformat(),
-        },
+        "id": event.pk,
+        "device": event.device_id,
+        "device_name": event.device.name if event.device_id and event.device else None,
+        "kind": event.kind,
+        "type": event.type,
+        "severity": event.severity,
+        "summary": event.summary,
+        "data": event.data,
+        "occurred_at": event.occurred_at.isoformat(),
     }
 
 
-def broadcast(groups: list[str], message: dict[str, Any]) -> None:
-    """Send to channel-layer groups. A live stream is a nicety: if Redis is down we log and go on;
-    the collection path never fails because of it."""
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        for group in groups:
-            async_to_sync(layer.group_send)(group, message)
-    except Exception:  # the channel layer may raise anything its backend raises
-        log.warning("could not broadcast %s to %s", message.get("type"), groups, exc_info=True)
+def event_topics(event: Event) -> list[str]:
+    names = [topics.EVENTS, topics.FLEET]
+    if event.severity == Severity.CRITICAL:
+        names.append(topics.EVENTS_CRITICAL)
+    if event.device_id:
+        names.append(topics.device(event.device_id))
+    return names
 
 
 def broadcast_event(event: Event) -> None:
-    groups = ["events", "fleet"]
-    if event.severity == Severity.CRITICAL:
-        groups.append("events.critical")
-    if event.device_id:
-        groups.append(f"device.{event.device_id}")
-    broadcast(groups, event_message(event))
+    """Send a committed event to the live stream; a Redis outage is logged, never raised."""
+    publish(event_topics(event), "event", event_data(event))

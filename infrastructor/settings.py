@@ -40,7 +40,7 @@ MCP_ALLOW_WRITES = env.bool("MCP_ALLOW_WRITES", default=False)
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    "devices.console.apps.ConsoleAdminConfig",  # the admin, with the console as its site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -113,11 +113,34 @@ CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {
-            "hosts": [env.str("CHANNELS_REDIS_URL", default=REDIS_URL)],
-            "prefix": "infra:channels",
+            "hosts": [
+                {
+                    "address": env.str("CHANNELS_REDIS_URL", default=REDIS_URL),
+                    # redis-py's default 5 s read timeout equals channels-redis's 5 s BZPOPMIN:
+                    # an idle socket's receive would fail now and then. Connecting stays quick,
+                    # so a worker publishing while Redis is unreachable is not held up.
+                    "socket_timeout": 30,
+                    "socket_connect_timeout": 3,
+                }
+            ],
+            "prefix": env.str("CHANNELS_PREFIX", default="infra:channels"),
+            # Per consumer channel in Redis: messages waiting (past that, group_send drops them
+            # for that socket only) and seconds a message may wait. The live stream is lossy by
+            # design; each socket has its own bounded queue behind this one (STREAM_QUEUE_SIZE).
+            "capacity": env.int("CHANNELS_CAPACITY", default=1000),
+            "expiry": env.int("CHANNELS_EXPIRY_SECONDS", default=30),
+            # Group memberships older than this are forgotten; sockets re-join well before.
+            "group_expiry": 86400,
         },
     }
 }
+
+# --- Live stream (/ws/stream) ---
+# Seconds a socket without a session or an Authorization header has to send {"action": "auth"}.
+STREAM_AUTH_TIMEOUT_SECONDS = env.float("STREAM_AUTH_TIMEOUT_SECONDS", default=5.0)
+STREAM_HEARTBEAT_SECONDS = env.float("STREAM_HEARTBEAT_SECONDS", default=20.0)
+# Messages waiting for one slow client; past that the oldest are dropped (and counted).
+STREAM_QUEUE_SIZE = env.int("STREAM_QUEUE_SIZE", default=256)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -399,11 +399,13 @@ def test_an_event_is_broadcast_once_its_transaction_commits(
         )  # fmt: skip
     message = receive(layer, channel, timeout=5)
     # then
-    assert message["type"] == "event.new"
-    assert message["event"] | {"occurred_at": None} == {
-        "id": event.pk, "device": local_device.pk, "kind": "device", "type": "device.offline",
-        "severity": "critical", "summary": "local is offline", "data": {"failures": 2},
-        "occurred_at": None,
+    assert message["type"] == "stream.message"
+    assert message["topics"] == ["events", "fleet", "events:critical", f"device:{local_device.pk}"]
+    assert message["message"]["type"] == "event"
+    assert message["message"]["data"] | {"occurred_at": None} == {
+        "id": event.pk, "device": local_device.pk, "device_name": "local", "kind": "device",
+        "type": "device.offline", "severity": "critical", "summary": "local is offline",
+        "data": {"failures": 2}, "occurred_at": None,
     }  # fmt: skip
 
 

@@ -40,6 +40,15 @@ def default_schedules() -> list[dict[str, Any]]:
     )
     entries.append(
         {
+            "name": "Alerts: evaluate metric rules",
+            "task": "collectors.evaluate_metric_alerts",
+            "kwargs": {},
+            "every_s": 60,
+            "expires_s": 60,  # reads the latest samples: a missed tick is covered by the next
+        }
+    )
+    entries.append(
+        {
             "name": "Prune old metrics and audit rows",
             "task": "devices.prune_metrics",
             "kwargs": {},

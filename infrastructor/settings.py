@@ -339,6 +339,20 @@ NOTIFY_TIMEOUT_SECONDS = env.float("NOTIFY_TIMEOUT_SECONDS", default=10.0)
 # then doubling (at most 64 times that). Every attempt is recorded.
 NOTIFY_MAX_RETRIES = env.int("NOTIFY_MAX_RETRIES", default=5)
 NOTIFY_RETRY_BACKOFF_SECONDS = env.int("NOTIFY_RETRY_BACKOFF_SECONDS", default=30)
+# Email channels go through Django's email backend: SMTP with these settings (the console
+# backend prints messages instead, for trying things out).
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# The sender of alert emails (Django's DEFAULT_FROM_EMAIL when empty).
+ALERTS_EMAIL_FROM = env.str("ALERTS_EMAIL_FROM", default="")
+# "Full in N days" rules fit a straight line through this many hours of filesystem samples.
+ALERTS_FS_TREND_HOURS = env.int("ALERTS_FS_TREND_HOURS", default=24)
 
 # --- Logging ---
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")

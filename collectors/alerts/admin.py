@@ -58,13 +58,35 @@ class AlertAdmin(admin.ModelAdmin[Alert]):
 
 @admin.register(AlertRule)
 class AlertRuleAdmin(admin.ModelAdmin[AlertRule]):
-    list_display = ["name", "enabled", "event_kind", "min_severity", "repeat_minutes",
-                    "builtin_key"]  # fmt: skip
-    list_filter = ["enabled", "event_kind", "min_severity"]
+    list_display = ["name", "enabled", "rule_type", "condition", "repeat_minutes", "builtin_key"]
+    list_filter = ["enabled", "rule_type", "metric", "event_kind", "min_severity"]
     list_editable = ["enabled"]
     search_fields = ["name", "description"]
     filter_horizontal = ["channels"]
     raw_id_fields = ["device"]
+    readonly_fields = ["builtin_key"]
+    fieldsets = [
+        (None, {"fields": ["name", "description", "enabled", "rule_type", "builtin_key"]}),
+        ("On events", {"fields": ["event_kind", "event_types", "min_severity", "resolve_on"],
+                       "description": "Rules of type 'On events'."}),
+        ("On a metric threshold", {
+            "fields": ["metric", ("comparison", "threshold", "clear_threshold"), "for_minutes",
+                       "subject_pattern", "severity"],
+            "description": "Fires once every sample of 'for minutes' breached the threshold; "
+            "resolves once the value is back past the clear threshold.",
+        }),
+        ("Which devices", {"fields": ["device", "tag", "site"]}),
+        ("Notifications", {"fields": ["repeat_minutes", "channels"]}),
+    ]  # fmt: skip
+
+    @admin.display(description="condition")
+    def condition(self, rule: AlertRule) -> str:
+        if rule.is_metric:
+            text = f"{rule.metric} {rule.comparison} {rule.threshold:g}"
+            if rule.clear_threshold is not None:
+                text += f" (clear {rule.clear_threshold:g})"
+            return text + (f" for {rule.for_minutes} min" if rule.for_minutes else "")
+        return ", ".join(rule.event_types) or f"any {rule.event_kind or 'event'}"
 
 
 @admin.register(Silence)
@@ -92,7 +114,8 @@ class ChannelForm(forms.ModelForm[Channel]):
 
     class Meta:
         model = Channel
-        fields = ["name", "kind", "url", "secret", "enabled", "is_default"]
+        fields = ["name", "kind", "url", "secret", "recipients", "enabled", "is_default",
+                  "quiet_start", "quiet_end", "quiet_timezone", "critical_bypasses"]  # fmt: skip
 
     def clean_secret(self) -> str:
         value = str(self.cleaned_data.get("secret") or "")
@@ -106,9 +129,26 @@ class ChannelForm(forms.ModelForm[Channel]):
 @admin.register(Channel)
 class ChannelAdmin(admin.ModelAdmin[Channel]):
     form = ChannelForm
-    list_display = ["name", "kind", "url", "enabled", "is_default"]
+    list_display = ["name", "kind", "url", "enabled", "is_default", "quiet_hours"]
     list_filter = ["kind", "enabled"]
     actions = ["send_test"]
+    fieldsets = [
+        (None, {"fields": ["name", "kind", "enabled", "is_default"]}),
+        ("Where", {"fields": ["url", "secret", "clear_secret", "recipients"],
+                   "description": "Webhook, ntfy and Gotify: URL (and secret or token). "
+                   "Email: recipients."}),
+        ("Quiet hours", {"fields": [("quiet_start", "quiet_end"), "quiet_timezone",
+                                    "critical_bypasses"],
+                         "description": "Non-critical notifications in this window wait for "
+                         "its end. It may cross midnight (22:00 to 07:00)."}),
+    ]  # fmt: skip
+
+    @admin.display(description="quiet hours")
+    def quiet_hours(self, channel: Channel) -> str:
+        if channel.quiet_start is None or channel.quiet_end is None:
+            return "-"
+        return (f"{channel.quiet_start:%H:%M}-{channel.quiet_end:%H:%M} "
+                f"{channel.quiet_timezone}")  # fmt: skip
 
     @admin.action(description="Send a test notification (now, once)")
     def send_test(self, request: HttpRequest, queryset: QuerySet[Channel]) -> None:
@@ -118,8 +158,8 @@ class ChannelAdmin(admin.ModelAdmin[Channel]):
                 continue
             attempt = deliver(None, channel.pk, NotificationReason.TEST)
             if attempt is not None and attempt.status == AttemptStatus.OK:
-                self.message_user(request, f"{channel.name}: delivered (HTTP "
-                                  f"{attempt.http_status}).", messages.SUCCESS)  # fmt: skip
+                how = f" (HTTP {attempt.http_status})" if attempt.http_status else ""
+                self.message_user(request, f"{channel.name}: delivered{how}.", messages.SUCCESS)
             else:
                 error = attempt.error if attempt else "not sent"
                 self.message_user(request, f"{channel.name}: {error}", messages.ERROR)

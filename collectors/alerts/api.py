@@ -1,5 +1,6 @@
-"""The alerting API: alerts (read, acknowledge), rules, silences and channels (operator scope to
-write, like everything else; channel secrets are write-only)."""
+"""The alerting API: alerts (read, acknowledge), rules (on events or metric thresholds),
+silences and channels (operator scope to write, like everything else; channel secrets are
+write-only). Rules and channels are checked by their models' own `problems()`."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ class AlertSerializer(serializers.ModelSerializer[Alert]):
     class Meta:
         model = Alert
         fields = ["id", "rule", "rule_name", "device", "device_name", "subject", "state",
-                  "severity", "summary", "first_fired_at", "last_fired_at", "occurrences",
-                  "last_event", "silenced", "last_notified_at", "acknowledged_by",
+                  "severity", "summary", "value", "first_fired_at", "last_fired_at",
+                  "occurrences", "last_event", "silenced", "last_notified_at", "acknowledged_by",
                   "acknowledged_at", "acknowledge_note", "resolved_at"]  # fmt: skip
         read_only_fields = fields
 
@@ -38,13 +39,33 @@ class AcknowledgeSerializer(serializers.Serializer[Any]):
     note = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
+def _merged(serializer: serializers.ModelSerializer[Any], attrs: dict[str, Any]) -> Any:
+    """An unsaved model instance with the stored values overlaid by this request's, to run the
+    model's own checks on (many-to-many fields left out)."""
+    model: Any = serializer.Meta.model
+    current = serializer.instance
+    values = {
+        f.attname: getattr(current, f.attname) for f in model._meta.concrete_fields if current
+    }
+    fields = {f.name for f in model._meta.concrete_fields}
+    values |= {name: value for name, value in attrs.items() if name in fields}
+    return model(**values)
+
+
 class AlertRuleSerializer(serializers.ModelSerializer[AlertRule]):
     class Meta:
         model = AlertRule
-        fields = ["id", "name", "description", "enabled", "event_kind", "event_types",
-                  "min_severity", "device", "tag", "site", "resolve_on", "repeat_minutes",
-                  "channels", "builtin_key", "created_at"]  # fmt: skip
+        fields = ["id", "name", "description", "enabled", "rule_type", "event_kind", "event_types",
+                  "min_severity", "metric", "comparison", "threshold", "clear_threshold",
+                  "for_minutes", "subject_pattern", "severity", "device", "tag", "site",
+                  "resolve_on", "repeat_minutes", "channels", "builtin_key",
+                  "created_at"]  # fmt: skip
         read_only_fields = ["builtin_key", "created_at"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if found := _merged(self, attrs).problems():
+            raise serializers.ValidationError(found)
+        return attrs
 
 
 class SilenceSerializer(serializers.ModelSerializer[Silence]):
@@ -68,18 +89,25 @@ class SilenceSerializer(serializers.ModelSerializer[Silence]):
 class ChannelSerializer(serializers.ModelSerializer[Channel]):
     secret = serializers.CharField(
         write_only=True, required=False, allow_blank=True, max_length=200,
-        help_text="Webhook: HMAC key. ntfy: access token. Never returned.",
+        help_text="Webhook: HMAC key. ntfy: access token. Gotify: application token. "
+        "Never returned.",
     )  # fmt: skip
     has_secret = serializers.SerializerMethodField()
 
     class Meta:
         model = Channel
-        fields = ["id", "name", "kind", "url", "secret", "has_secret", "enabled", "is_default",
-                  "created_at"]  # fmt: skip
+        fields = ["id", "name", "kind", "url", "secret", "has_secret", "recipients", "enabled",
+                  "is_default", "quiet_start", "quiet_end", "quiet_timezone",
+                  "critical_bypasses", "created_at"]  # fmt: skip
         read_only_fields = ["created_at"]
 
     def get_has_secret(self, channel: Channel) -> bool:
         return bool(channel.secret)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if found := _merged(self, attrs).problems():
+            raise serializers.ValidationError(found)
+        return attrs
 
 
 class AlertFilter(django_filters.FilterSet):
@@ -121,7 +149,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet[Alert]):
 class AlertRuleViewSet(viewsets.ModelViewSet[AlertRule]):
     queryset = AlertRule.objects.prefetch_related("channels")
     serializer_class = AlertRuleSerializer
-    filterset_fields = ["enabled", "event_kind", "device"]
+    filterset_fields = ["enabled", "rule_type", "metric", "event_kind", "device"]
     search_fields = ["name", "description"]
 
 

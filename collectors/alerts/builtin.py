@@ -1,11 +1,14 @@
-"""The rules every installation starts with, and the reminder schedule. Created on migrate, then
-the admin's to edit: only missing ones are created (by key), a person's changes are kept."""
+"""The rules every installation starts with (event rules for every critical event type, metric
+rules for offline devices, full filesystems and failing collections), and the reminder schedule.
+Created on migrate, then the admin's to edit: only missing ones are created (by key), a
+person's changes are kept."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from collectors.alerts.models import Comparison, Metric, RuleType
 from collectors.models import EventKind, Severity
 
 log = logging.getLogger(__name__)
@@ -13,11 +16,33 @@ log = logging.getLogger(__name__)
 REMINDER_TASK_NAME = "Alerts: reminders and end of silences"
 REMINDER_EVERY_S = 60
 
+# Device offline is a metric rule, not the device.offline event: a device that answers again
+# within 5 minutes (a reboot, a blip) never alerts, however its polls failed meanwhile.
+DEVICE_OFFLINE: dict[str, Any] = {
+    "builtin_key": "device-offline", "name": "Device offline", "rule_type": RuleType.METRIC,
+    "metric": Metric.DATA_STALENESS_MINUTES, "comparison": Comparison.ABOVE, "threshold": 5.0,
+    "severity": Severity.CRITICAL, "event_kind": "", "event_types": [], "resolve_on": [],
+    "description": "Not heard from for more than 5 minutes; resolves at its next answer.",
+}  # fmt: skip
+
 BUILTIN_RULES: list[dict[str, Any]] = [
-    {"builtin_key": "device-offline", "name": "Device offline", "event_kind": EventKind.DEVICE,
-     "event_types": ["device.offline"], "resolve_on": ["device.online"],
-     "min_severity": Severity.WARNING,
-     "description": "A device stopped answering (after COLLECT_OFFLINE_AFTER_FAILURES polls)."},
+    DEVICE_OFFLINE,
+    {"builtin_key": "filesystem-full", "name": "Filesystem over 90 % full",
+     "rule_type": RuleType.METRIC, "metric": Metric.FS_USED_PCT, "comparison": Comparison.ABOVE,
+     "threshold": 90.0, "clear_threshold": 85.0, "for_minutes": 5,
+     "severity": Severity.WARNING,
+     "description": "Over 90 % in every sample of 5 minutes; resolves once at 85 % or less."},
+    {"builtin_key": "filesystem-filling", "name": "Filesystem full within 7 days",
+     "rule_type": RuleType.METRIC, "metric": Metric.FS_FULL_IN_DAYS,
+     "comparison": Comparison.BELOW, "threshold": 7.0, "clear_threshold": 10.0,
+     "severity": Severity.WARNING,
+     "description": "At the rate of the last ALERTS_FS_TREND_HOURS hours; resolves when that "
+     "rate leaves it 10 days or more."},
+    {"builtin_key": "collection-failing", "name": "Collection failing for 30 minutes",
+     "rule_type": RuleType.METRIC, "metric": Metric.COLLECTION_FAILING_MINUTES,
+     "comparison": Comparison.ABOVE, "threshold": 30.0, "severity": Severity.WARNING,
+     "description": "One kind (df, docker-ps, zpool-status...) failed on every run for 30 "
+     "minutes while the device answered; resolves at its next success."},
     {"builtin_key": "host-key-changed", "name": "SSH host key changed",
      "event_kind": EventKind.DEVICE, "event_types": ["device.host_key_changed"],
      "resolve_on": ["device.host_key_trusted"], "min_severity": Severity.WARNING,

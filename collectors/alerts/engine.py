@@ -1,9 +1,11 @@
 """Events in, alerts out: the one place that decides when an alert opens, repeats, resolves and
 whether anybody is told.
 
-`record_event` hands every stored event here after its transaction commits; reminders come from
-a beat task. Both only decide and record: delivery is a Celery task per alert and channel,
-enqueued after this module's own transaction commits, so a dead channel never slows collection.
+`record_event` hands every stored event here after its transaction commits; metric rules come
+from a beat task (`collectors.alerts.metrics`) that calls `fire` and `resolve` the same way;
+reminders and the end of quiet hours come from another. All only decide and record: delivery is
+a Celery task per alert and channel, enqueued after this module's own transaction commits, so a
+dead channel never slows collection.
 """
 
 from __future__ import annotations
@@ -22,13 +24,16 @@ from collectors.alerts.models import (
     Alert,
     AlertRule,
     AlertState,
+    AttemptStatus,
     Channel,
+    NotificationAttempt,
     NotificationReason,
+    RuleType,
     Silence,
     severity_rank,
     subject_of,
 )
-from collectors.models import Event
+from collectors.models import Event, Severity
 from devices.models import Device, DeviceStatus
 
 log = logging.getLogger(__name__)
@@ -48,14 +53,19 @@ def evaluate_event(event_id: int, now: dt.datetime | None = None) -> list[Alert]
     now = now or timezone.now()
     subject = subject_of(event)
     touched: list[Alert] = []
-    for rule in AlertRule.objects.filter(enabled=True):
+    for rule in AlertRule.objects.filter(enabled=True, rule_type=RuleType.EVENT):
         if not rule.covers(event.device):
             continue
         # Firing is checked first: a rule may fire on a dirty scrub.finished and be resolved
         # by a clean one (same type, lower severity).
         if rule.fires_on(event):
-            touched.append(_fire(rule, event, subject, now))
-        elif rule.resolved_by(event) and (alert := _resolve(rule, event, subject, now)):
+            touched.append(
+                fire(rule, event.device, subject, severity=event.severity,
+                     summary=event.summary, now=now, event=event)
+            )  # fmt: skip
+        elif rule.resolved_by(event) and (
+            alert := resolve(rule, event.device, subject, now=now, event=event)
+        ):
             touched.append(alert)
     return touched
 
@@ -75,14 +85,20 @@ def _due(alert: Alert, rule: AlertRule, now: dt.datetime) -> bool:
     return now - alert.last_notified_at >= interval
 
 
-def _fire(rule: AlertRule, event: Event, subject: str, now: dt.datetime) -> Alert:
+def fire(
+    rule: AlertRule, device: Device | None, subject: str, *, severity: str, summary: str,
+    now: dt.datetime, event: Event | None = None, value: float | None = None,
+) -> Alert:  # fmt: skip
+    """Open (or bump, or reopen after a flap) the alert of this rule, device and subject, and
+    tell the channels when that is news."""
+    args = (rule, device, subject, severity, summary[:500], now, event, value)
     try:
         with transaction.atomic():
-            return _fire_locked(rule, event, subject, now)
+            return _fire_locked(*args)
     except IntegrityError:
         # Another worker opened the same alert between our read and our insert: bump theirs.
         with transaction.atomic():
-            return _fire_locked(rule, event, subject, now)
+            return _fire_locked(*args)
 
 
 def _reason(
@@ -101,8 +117,10 @@ def _reason(
     return NotificationReason.REPEAT if alert.notified_firing else NotificationReason.FIRING
 
 
-def _fire_locked(rule: AlertRule, event: Event, subject: str, now: dt.datetime) -> Alert:
-    device = event.device
+def _fire_locked(
+    rule: AlertRule, device: Device | None, subject: str, severity: str, summary: str,
+    now: dt.datetime, event: Event | None, value: float | None,
+) -> Alert:  # fmt: skip
     muted = is_muted(rule, device, now)
     alerts = Alert.objects.for_subject(rule, device, subject).select_for_update()
     alert = alerts.open().first()
@@ -114,17 +132,19 @@ def _fire_locked(rule: AlertRule, event: Event, subject: str, now: dt.datetime) 
         if alert is not None:
             alert.state, alert.resolved_at = AlertState.FIRING, None
             alert.acknowledged_by, alert.acknowledged_at, alert.acknowledge_note = None, None, ""
-            alert.occurrences, alert.severity = alert.occurrences + 1, event.severity
+            alert.occurrences, alert.severity = alert.occurrences + 1, severity
         else:
             alert = Alert(rule=rule, device=device, subject=subject, first_fired_at=now,
-                          severity=event.severity)  # fmt: skip
+                          severity=severity)  # fmt: skip
     else:
         alert.occurrences += 1
-        escalated = severity_rank(event.severity) > severity_rank(alert.severity)
+        escalated = severity_rank(severity) > severity_rank(alert.severity)
     if escalated:
-        alert.severity = event.severity
+        alert.severity = severity
     reason = _reason(alert, rule, now, muted=muted, escalated=escalated)
-    alert.summary, alert.last_event, alert.last_fired_at = event.summary, event, now
+    alert.summary, alert.last_fired_at, alert.value = summary, now, value
+    if event is not None:
+        alert.last_event = event
     alert.silenced = muted
     if reason is not None:
         alert.last_notified_at, alert.notified_firing = now, True
@@ -149,19 +169,25 @@ def _recently_resolved(
     )
 
 
-def _resolve(rule: AlertRule, event: Event, subject: str, now: dt.datetime) -> Alert | None:
+def resolve(
+    rule: AlertRule, device: Device | None, subject: str, *, now: dt.datetime,
+    event: Event | None = None, value: float | None = None, summary: str = "",
+) -> Alert | None:  # fmt: skip
+    """Resolve the open alert of this rule, device and subject, if any; its channels hear it
+    when they heard it fire."""
     with transaction.atomic():
-        alert = (
-            Alert.objects.open()
-            .for_subject(rule, event.device, subject)
-            .select_for_update()
-            .first()
-        )
+        alert = Alert.objects.open().for_subject(rule, device, subject).select_for_update().first()
         if alert is None:
             return None
-        alert.state, alert.resolved_at, alert.last_event = AlertState.RESOLVED, now, event
+        alert.state, alert.resolved_at = AlertState.RESOLVED, now
+        if event is not None:
+            alert.last_event = event
+        if value is not None:
+            alert.value = value
+        if summary:
+            alert.summary = summary[:500]
         # Only a notified condition gets a "resolved" message; a muted one stays quiet.
-        tell = alert.notified_firing and not is_muted(rule, event.device, now)
+        tell = alert.notified_firing and not is_muted(rule, device, now)
         alert.notified_firing = False
         if tell:
             alert.last_notified_at = now
@@ -179,12 +205,63 @@ def channels_for(rule: AlertRule) -> list[Channel]:
     return list(Channel.objects.filter(enabled=True, is_default=True))
 
 
-def notify(alert: Alert, reason: str) -> None:
-    """One delivery task per channel, enqueued when the current transaction commits."""
+def notify(alert: Alert, reason: str, now: dt.datetime | None = None) -> None:
+    """One delivery task per channel, enqueued when the current transaction commits; a channel
+    in its quiet hours gets a deferred record instead (critical alerts bypass them unless the
+    channel says otherwise), sent by the reminder tick once they are over."""
     from collectors.alerts.tasks import enqueue_notification
 
+    now = now or timezone.now()
+    critical = alert.severity == Severity.CRITICAL
     for channel in channels_for(alert.rule):
+        until = channel.quiet_until(now)
+        if until is not None and not (critical and channel.critical_bypasses):
+            NotificationAttempt.objects.create(
+                alert=alert, channel=channel, reason=reason, attempt=0,
+                status=AttemptStatus.DEFERRED, at=now, deferred_until=until,
+            )  # fmt: skip
+            continue
         transaction.on_commit(partial(enqueue_notification, alert.pk, channel.pk, reason))
+
+
+def release_deferred(now: dt.datetime | None = None) -> int:
+    """Send what quiet hours held back, once they are over: per alert and channel only the
+    newest notification (the night's story is its end), and no "resolved" for a firing the
+    channel never heard. Returns how many were sent."""
+    from collectors.alerts.tasks import enqueue_notification
+
+    now = now or timezone.now()
+    sent = 0
+    with transaction.atomic():
+        waiting = (
+            NotificationAttempt.objects.filter(
+                status=AttemptStatus.DEFERRED, released_at__isnull=True
+            )
+            .select_related("channel", "alert")
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("at", "id")
+        )
+        newest: dict[tuple[int | None, int], NotificationAttempt] = {}
+        due: list[int] = []
+        for deferred in waiting:
+            if deferred.channel.quiet_at(now):
+                continue  # still quiet (or the window was made longer): wait
+            newest[(deferred.alert_id, deferred.channel_id)] = deferred
+            due.append(deferred.pk)
+        if not due:
+            return 0
+        for (alert_id, channel_id), deferred in newest.items():
+            heard = NotificationAttempt.objects.filter(
+                alert=deferred.alert, channel_id=channel_id, status=AttemptStatus.OK
+            ).exists()
+            if deferred.reason == NotificationReason.RESOLVED and not heard:
+                continue
+            transaction.on_commit(
+                partial(enqueue_notification, alert_id, channel_id, deferred.reason)
+            )
+            sent += 1
+        NotificationAttempt.objects.filter(pk__in=due).update(released_at=now)
+    return sent
 
 
 def send_reminders(now: dt.datetime | None = None) -> int:
@@ -206,7 +283,7 @@ def send_reminders(now: dt.datetime | None = None) -> int:
             alert.silenced = muted
             if reason is not None:
                 alert.last_notified_at, alert.notified_firing = now, True
-                notify(alert, reason)
+                notify(alert, reason, now)
                 sent += 1
             alert.save(update_fields=["silenced", "last_notified_at", "notified_firing"])
     return sent

@@ -8,6 +8,7 @@ import from `collectors.models` names that are defined before its last lines.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING
 
@@ -44,13 +45,82 @@ def subject_of(event: Event) -> str:
     return ""
 
 
+class RuleType(models.TextChoices):
+    EVENT = "event", "On events"
+    METRIC = "metric", "On a metric threshold"
+
+
+class Metric(models.TextChoices):
+    """What a metric rule watches. The subject of each alert is in brackets."""
+
+    CPU_PCT = "cpu_pct", "CPU busy %"
+    MEM_USED_PCT = "mem_used_pct", "Memory used %"
+    LOAD_PER_CORE = "load_per_core", "Load (1 min) per CPU core"
+    FS_USED_PCT = "fs_used_pct", "Filesystem used % [mount point]"
+    FS_FULL_IN_DAYS = "fs_full_in_days", "Filesystem full in N days at the current rate [mount]"
+    POOL_CAPACITY_PCT = "pool_capacity_pct", "ZFS pool capacity % [pool]"
+    DRIVE_TEMPERATURE_C = "drive_temperature_c", "Drive temperature °C [drive]"
+    CONTAINER_RESTARTS = "container_restarts", "Container restarts in the last hour [container]"
+    DATA_STALENESS_MINUTES = "data_staleness_minutes", "Minutes since the device last answered"
+    COLLECTION_FAILING_MINUTES = (
+        "collection_failing_minutes",
+        "Minutes a collection kind has been failing [kind]",
+    )
+
+
+# Metrics computed at each evaluation rather than read from stored samples: they measure a
+# duration or a trend themselves, so `for_minutes` does not apply to them.
+DERIVED_METRICS = frozenset(
+    {Metric.FS_FULL_IN_DAYS, Metric.CONTAINER_RESTARTS, Metric.DATA_STALENESS_MINUTES,
+     Metric.COLLECTION_FAILING_MINUTES}
+)  # fmt: skip
+
+
+class Comparison(models.TextChoices):
+    ABOVE = ">", "above (>)"
+    BELOW = "<", "below (<)"
+
+
+def breaches(value: float, comparison: str, threshold: float) -> bool:
+    return value > threshold if comparison == Comparison.ABOVE else value < threshold
+
+
 class AlertRule(models.Model):
     """Which events open an alert (kind, type patterns, at least a severity, optionally only on
-    one device, tag or site), which events resolve it, how often to remind, and where to send."""
+    one device, tag or site), which events resolve it, how often to remind, and where to send.
+
+    A metric rule instead watches a metric against a threshold: it fires once every sample of
+    the last `for_minutes` breached it, and resolves once the value is back past
+    `clear_threshold` (hysteresis; the threshold itself when empty)."""
 
     name = models.CharField(max_length=100, unique=True)
     description = models.TextField(blank=True)
     enabled = models.BooleanField(default=True)
+    rule_type = models.CharField(max_length=8, choices=RuleType.choices, default=RuleType.EVENT)
+    metric = models.CharField(max_length=32, choices=Metric.choices, blank=True)
+    comparison = models.CharField(
+        max_length=1, choices=Comparison.choices, default=Comparison.ABOVE, blank=True
+    )
+    threshold = models.FloatField(null=True, blank=True)
+    clear_threshold = models.FloatField(
+        null=True, blank=True,
+        help_text="Resolves only once the value is back past this (e.g. fire above 90, clear "
+        "at 85). Empty: the threshold.",
+    )  # fmt: skip
+    for_minutes = models.PositiveIntegerField(
+        default=0,
+        help_text="Every sample of this many minutes must breach before it fires (0: the first "
+        "one). Sampled metrics only.",
+    )
+    subject_pattern = models.CharField(
+        max_length=200, blank=True,
+        help_text="Only these subjects (mount point, pool, container, drive serial, kind; shell "
+        "pattern such as /mnt/*). Empty: all.",
+    )  # fmt: skip
+    severity = models.CharField(
+        max_length=8, choices=Severity.choices, default=Severity.WARNING,
+        help_text="Metric rules: the severity of the alerts they open.",
+    )  # fmt: skip
     event_kind = models.CharField(
         max_length=16, choices=EventKind.choices, blank=True, help_text="Empty: any kind."
     )
@@ -98,6 +168,42 @@ class AlertRule(models.Model):
     @property
     def repeat_interval(self) -> dt.timedelta | None:
         return dt.timedelta(minutes=self.repeat_minutes) if self.repeat_minutes else None
+
+    @property
+    def is_metric(self) -> bool:
+        return self.rule_type == RuleType.METRIC
+
+    @property
+    def clear_at(self) -> float:
+        return self.clear_threshold if self.clear_threshold is not None else self.threshold or 0.0
+
+    def problems(self) -> dict[str, str]:
+        """What makes this rule unusable, by field: the one check behind admin and API."""
+        if not self.is_metric:
+            return {}
+        found: dict[str, str] = {}
+        if not self.metric:
+            found["metric"] = "A metric rule watches a metric."
+        if self.comparison not in Comparison.values:
+            found["comparison"] = "Choose > or <."
+        if self.threshold is None:
+            found["threshold"] = "A metric rule needs a threshold."
+        elif self.clear_threshold is not None and breaches(
+            self.clear_threshold, self.comparison, self.threshold
+        ):
+            found["clear_threshold"] = (
+                "The clear threshold must not be past the threshold (fire above 90, clear at 85)."
+            )
+        if self.for_minutes and self.metric in DERIVED_METRICS:
+            found["for_minutes"] = "This metric measures time itself: leave it at 0."
+        return found
+
+    def clean(self) -> None:
+        if found := self.problems():
+            raise ValidationError(found)
+
+    def watches(self, subject: str) -> bool:
+        return not self.subject_pattern or fnmatchcase(subject, self.subject_pattern)
 
     def covers(self, device: Device | None) -> bool:
         """The device filters: a rule limited to a device, tag or site ignores other devices
@@ -158,6 +264,7 @@ class Alert(models.Model):
     last_event = models.ForeignKey(
         Event, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    value = models.FloatField(null=True, blank=True, help_text="Metric rules: the latest value.")
     silenced = models.BooleanField(
         default=False, help_text="Muted (silence or maintenance) when it last fired."
     )
@@ -241,6 +348,21 @@ class Silence(models.Model):
 class ChannelKind(models.TextChoices):
     WEBHOOK = "webhook", "Webhook (JSON)"
     NTFY = "ntfy", "ntfy"
+    GOTIFY = "gotify", "Gotify"
+    EMAIL = "email", "Email"
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"Unknown time zone {value!r} (use a name such as Europe/Paris).")
+
+
+def in_window(local: dt.time, start: dt.time, end: dt.time) -> bool:
+    """Whether a local time of day is in [start, end); a window may cross midnight (22:00 to
+    07:00). start == end is an empty window."""
+    if start <= end:
+        return start <= local < end
+    return local >= start or local < end
 
 
 def validate_http_url(value: str) -> None:
@@ -248,24 +370,42 @@ def validate_http_url(value: str) -> None:
 
 
 class Channel(models.Model):
-    """Where notifications go. Only ever the configured URL is called."""
+    """Where notifications go. Only ever the configured URL (or recipients) is used.
+
+    Quiet hours: between `quiet_start` and `quiet_end` (local time of `quiet_timezone`; may cross
+    midnight) notifications are deferred to the end of the window, critical ones excepted unless
+    `critical_bypasses` is off."""
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=16, choices=ChannelKind.choices)
     url = models.CharField(
         max_length=500,
+        blank=True,
         validators=[validate_http_url],
-        help_text="Webhook: the URL to POST to. ntfy: the topic URL (https://ntfy.sh/my-topic).",
+        help_text="Webhook: the URL to POST to. ntfy: the topic URL (https://ntfy.sh/my-topic). "
+        "Gotify: the server (https://gotify.example.org). Email: unused.",
     )
     secret = models.CharField(
         max_length=200,
         blank=True,
-        help_text="Webhook: HMAC-SHA256 key (X-Infra-Signature). ntfy: access token. "
-        "Never shown again.",
+        help_text="Webhook: HMAC-SHA256 key (X-Infra-Signature). ntfy: access token. Gotify: "
+        "application token. Never shown again.",
+    )
+    recipients = ArrayField(
+        models.EmailField(), default=list, blank=True, help_text="Email: who gets the messages."
     )
     enabled = models.BooleanField(default=True)
     is_default = models.BooleanField(
         "default", default=True, help_text="Used by rules that name no channels of their own."
+    )
+    quiet_start = models.TimeField(null=True, blank=True, help_text="Quiet hours from (local).")
+    quiet_end = models.TimeField(null=True, blank=True, help_text="Quiet hours until (local).")
+    quiet_timezone = models.CharField(
+        max_length=64, default="UTC", validators=[validate_timezone],
+        help_text="Time zone of the quiet hours (Europe/Paris, America/New_York...).",
+    )  # fmt: skip
+    critical_bypasses = models.BooleanField(
+        default=True, help_text="Critical alerts are sent during quiet hours too."
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -275,10 +415,50 @@ class Channel(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
 
+    def problems(self) -> dict[str, str]:
+        """What makes this channel unusable, by field: the one check behind admin and API."""
+        found: dict[str, str] = {}
+        if self.kind == ChannelKind.EMAIL:
+            if not self.recipients:
+                found["recipients"] = "An email channel needs at least one recipient."
+        elif not self.url:
+            found["url"] = "This channel needs a URL."
+        elif self.kind == ChannelKind.GOTIFY and not self.secret:
+            found["secret"] = "Gotify needs an application token."  # noqa: S105
+        if (self.quiet_start is None) != (self.quiet_end is None):
+            found["quiet_end"] = "Quiet hours need both a start and an end."
+        return found
+
+    def clean(self) -> None:
+        if found := self.problems():
+            raise ValidationError(found)
+
+    @property
+    def has_quiet_hours(self) -> bool:
+        return self.quiet_start is not None and self.quiet_end is not None
+
+    def quiet_at(self, when: dt.datetime) -> bool:
+        if self.quiet_start is None or self.quiet_end is None:
+            return False
+        local = when.astimezone(zoneinfo.ZoneInfo(self.quiet_timezone)).time()
+        return in_window(local.replace(tzinfo=None), self.quiet_start, self.quiet_end)
+
+    def quiet_until(self, when: dt.datetime) -> dt.datetime | None:
+        """The end of the quiet window `when` is in (UTC), or None when it is not quiet."""
+        if not self.quiet_at(when) or self.quiet_end is None:
+            return None
+        zone = zoneinfo.ZoneInfo(self.quiet_timezone)
+        local = when.astimezone(zone)
+        end = dt.datetime.combine(local.date(), self.quiet_end, tzinfo=zone)
+        if end <= local:
+            end += dt.timedelta(days=1)  # the window crosses midnight: it ends tomorrow
+        return end.astimezone(dt.UTC)
+
 
 class AttemptStatus(models.TextChoices):
     OK = "ok", "Delivered"
     FAILED = "failed", "Failed"
+    DEFERRED = "deferred", "Deferred (quiet hours)"
 
 
 class NotificationReason(models.TextChoices):
@@ -302,10 +482,39 @@ class NotificationAttempt(models.Model):
     error = models.CharField(max_length=500, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     at = models.DateTimeField()
+    # Deferred by quiet hours: when they end, and when the reminder tick let it go (or dropped
+    # it for a newer one).
+    deferred_until = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["alert", "channel"], name="attempt_alert_channel")]
+        indexes = [
+            models.Index(fields=["alert", "channel"], name="attempt_alert_channel"),
+            models.Index(
+                fields=["deferred_until"],
+                condition=Q(status="deferred", released_at__isnull=True),
+                name="attempt_deferred_waiting",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel} #{self.attempt} {self.status}"
+
+
+class SeriesState(models.Model):
+    """What a metric needs to remember between evaluations that no sample table keeps: the
+    restart counts of a container over the last hour."""
+
+    device = models.ForeignKey("devices.Device", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=300)
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["device", "key"], name="series_state_one_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.key}"

@@ -1,6 +1,7 @@
-"""Delivering one notification to one channel: the message, the HTTP call, the recorded attempt.
+"""Delivering one notification to one channel: the message, the HTTP call (webhook, ntfy,
+Gotify) or the email, the recorded attempt.
 
-Only the channel's configured URL is ever called. Every attempt, good or bad, is a
+Only the channel's configured URL (or recipients) is ever used. Every attempt, good or bad, is a
 `NotificationAttempt` row; retrying is the Celery task's business, not this module's.
 """
 
@@ -10,13 +11,16 @@ import hashlib
 import hmac
 import json
 import logging
+import smtplib
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -37,6 +41,8 @@ USER_AGENT = "Infrastructor-Alerts/1"
 NTFY_PRIORITY = {Severity.CRITICAL: "5", Severity.WARNING: "4", Severity.INFO: "3"}
 NTFY_TAGS = {Severity.CRITICAL: "rotating_light", Severity.WARNING: "warning",
              Severity.INFO: "information_source"}  # fmt: skip
+# Gotify's priorities run 0-10; Android shows a notification from 4 and makes noise from 8.
+GOTIFY_PRIORITY = {Severity.CRITICAL: 8, Severity.WARNING: 5, Severity.INFO: 2}
 
 
 class DeliveryError(Exception):
@@ -80,6 +86,7 @@ def alert_message(alert: Alert, reason: str) -> Message:
         "state": state,
         "reason": reason,
         "occurrences": alert.occurrences,
+        "value": alert.value,
         "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
         "url": link,
     }
@@ -126,6 +133,13 @@ def _request(channel: Channel, message: Message) -> urllib.request.Request:
         headers = {"Content-Type": "application/json"}
         if channel.secret:
             headers[SIGNATURE_HEADER] = sign(channel.secret, body)
+    elif channel.kind == ChannelKind.GOTIFY:
+        body = json.dumps(gotify_payload(message)).encode()
+        headers = {"Content-Type": "application/json"}
+        query = urllib.parse.urlencode({"token": channel.secret})
+        url = f"{channel.url.rstrip('/')}/message?{query}"
+        headers["User-Agent"] = USER_AGENT
+        return urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
     elif channel.kind == ChannelKind.NTFY:
         body = message.text.encode()
         headers = {
@@ -143,6 +157,33 @@ def _request(channel: Channel, message: Message) -> urllib.request.Request:
     headers["User-Agent"] = USER_AGENT
     # post() allows http(s) URLs only (and the model's validator too).
     return urllib.request.Request(channel.url, data=body, headers=headers, method="POST")  # noqa: S310
+
+
+def gotify_payload(message: Message) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "title": message.title,
+        "message": message.text,
+        "priority": GOTIFY_PRIORITY.get(Severity(message.severity), 2),
+    }
+    if message.payload.get("url"):
+        payload["extras"] = {"client::notification": {"click": {"url": message.payload["url"]}}}
+    return payload
+
+
+def send_email(channel: Channel, message: Message) -> None:
+    """Through Django's email backend (SMTP in production, locmem in tests)."""
+    if not channel.recipients:
+        raise DeliveryError("no recipients")
+    try:
+        send_mail(
+            subject=message.title[:250].replace("\n", " "),
+            message=message.text,
+            from_email=settings.ALERTS_EMAIL_FROM or None,
+            recipient_list=list(channel.recipients),
+            fail_silently=False,
+        )
+    except (smtplib.SMTPException, OSError) as e:
+        raise DeliveryError(f"{type(e).__name__}: {e}") from e
 
 
 def post(channel: Channel, message: Message) -> int:
@@ -179,7 +220,10 @@ def deliver(
     started = time.monotonic()
     status, http_status, error = AttemptStatus.OK, None, ""
     try:
-        http_status = post(channel, message)
+        if channel.kind == ChannelKind.EMAIL:
+            send_email(channel, message)
+        else:
+            http_status = post(channel, message)
     except DeliveryError as e:
         status, http_status, error = AttemptStatus.FAILED, e.http_status, str(e)[:500]
         log.warning("notification to %s failed (attempt %d): %s", channel.name, attempt, error)

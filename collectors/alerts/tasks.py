@@ -6,6 +6,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from collectors.alerts import engine
+from collectors.alerts import metrics as metric_rules
 from collectors.alerts.models import AttemptStatus, NotificationReason
 from collectors.alerts.notify import deliver
 
@@ -36,7 +37,14 @@ def send_notification(self: Task, alert_id: int | None, channel_id: int, reason:
 
 @shared_task(name="collectors.alert_reminders", ignore_result=True)
 def alert_reminders() -> int:
-    return engine.send_reminders()
+    """Reminders, the end of silences and the end of quiet hours."""
+    return engine.send_reminders() + engine.release_deferred()
+
+
+@shared_task(name="collectors.evaluate_metric_alerts", ignore_result=True, soft_time_limit=50)
+def evaluate_metric_alerts() -> int:
+    """Metric rules against the latest stored samples; returns how many alerts changed."""
+    return metric_rules.evaluate_metric_rules().changed
 
 
 def enqueue_notification(alert_id: int | None, channel_id: int, reason: str) -> None:

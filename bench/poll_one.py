@@ -13,36 +13,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "infrastructor.settings")
-
-
-def _scratch_database() -> None:
-    """Point Django at `<name>_bench`, created fresh, so a running platform's data is untouched."""
-    import environ
-    import psycopg
-
-    env = environ.Env()
-    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/infrastructor")
-    cfg = env.db_url_config(url)
-    bench_name = f"{cfg['NAME']}_bench"
-    with psycopg.connect(
-        host=cfg["HOST"] or "127.0.0.1", port=cfg["PORT"] or 5432, user=cfg["USER"] or None,
-        password=cfg["PASSWORD"] or None, dbname="postgres", autocommit=True,
-    ) as conn:  # fmt: skip
-        conn.execute(f'DROP DATABASE IF EXISTS "{bench_name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{bench_name}"')
-    os.environ["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/" + bench_name
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import (  # run as a script: sys.path above makes the repository importable
+    ControlMaster,
+    engine_script,
+    setup_django_on_scratch_database,
+)
 
 
 def _stats(samples: list[float]) -> dict[str, float]:
@@ -59,17 +42,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
 
-    _scratch_database()
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-
+    setup_django_on_scratch_database()
     from collectors.engine import collect
     from collectors.kinds import registry
-    from collectors.script import Section, build_script, new_nonce
     from collectors.transports.ssh import pool
     from devices.models import AuthMethod, Device, Transport
     from tests.harness.sshd import SshdHost, ensure_test_user, generate_client_key
@@ -106,29 +81,17 @@ def main() -> None:
         results["bytes_read"] = run.bytes_read if run is not None else None
 
         # The floor: OpenSSH's client over an open ControlMaster, same script, output discarded.
-        script = build_script([Section(k, registry.get(k).command) for k in kinds], new_nonce(), 30)
-        control = keydir / "cm"
-        base = host.ssh_argv(key, "true")[:-1]
-        master = subprocess.Popen(
-            [*base, "-o", "ControlMaster=yes", "-o", f"ControlPath={control}", "-N"]
-        )
+        _, script = engine_script(device, kinds)
+        master = ControlMaster(host, key, keydir / "cm")
+        master.start()
         try:
-            for _ in range(50):
-                if control.exists():
-                    break
-                time.sleep(0.1)
             floor = []
             for _ in range(args.rounds):
                 started = time.perf_counter()
-                subprocess.run(
-                    [*base, "-o", f"ControlPath={control}", "/bin/sh -s"],
-                    input=script.encode(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                    check=True,
-                )  # fmt: skip
+                master.run_script(script.encode())
                 floor.append(time.perf_counter() - started)
         finally:
-            master.terminate()
-            master.wait()
+            master.stop()
         results["openssh_controlmaster_floor"] = _stats(floor)
 
     local = Device.objects.create(

@@ -68,6 +68,9 @@ def device_console(request: HttpRequest, pk: int, site: AdminSite) -> TemplateRe
     device = get_object_or_404(Device, pk=pk)
     window = time_range(request.GET.get("range"))
     charts = [_chart_context(chart) for chart in device_charts(device, window)]
+    if request.GET.get("fragment") == "charts":
+        # The charts alone, redrawn: console.js swaps them in after a poll's metrics arrive.
+        return TemplateResponse(request, "admin/console/_charts.html", {"charts": charts})
     context = {
         **site.each_context(request),
         "title": f"{device.name}: console",

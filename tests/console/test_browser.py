@@ -42,6 +42,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 PASSWORD = "console-pass-123"
 TIMEOUT_MS = 20_000
 # A chart's accessible name carries its figures.
+ANY = re.compile(r".+")
 FIGURES = re.compile(r"\(\d+ points, .*\)\. .*average .*, latest ")
 
 
@@ -247,6 +248,10 @@ def test_the_console_shows_collected_data_and_a_new_event_live(
             expect(page.locator(".console-summary [data-device-last-seen] time")).to_have_attribute(
                 "datetime", polled.get_attribute("datetime") or ""
             )
+            # and the charts were drawn again with the new poll's sample, in place
+            expect(page.locator("#console-charts")).to_have_attribute("data-refreshed-at", ANY)
+            expect(page.locator("#console-charts svg.console-chart")).to_have_count(6)
+            assert page.evaluate("window.__notReloaded") is True
             page.screenshot(path=str(shots / "console-device-live-event.png"), full_page=True)
             # and on "What changed?"
             on_changes = changes.locator("#changes-events tbody tr", has_text="changed")

@@ -54,6 +54,22 @@ def test_every_range_draws_every_chart_as_labelled_svg(
     assert f'href="?range={range_}" aria-current="page"' in html
 
 
+def test_the_charts_alone_are_served_for_the_live_refresh(
+    admin_client: Client, busy: Device
+) -> None:
+    # given the page names where its charts are redrawn from
+    page = admin_client.get(f"{console_url(busy)}?range=24h").content.decode()
+    assert 'data-live-charts="?range=24h&amp;fragment=charts"' in page
+    # when console.js fetches that fragment
+    response = admin_client.get(f"{console_url(busy)}?range=24h&fragment=charts")
+    # then it is the six charts and nothing else of the page
+    assert response.status_code == 200
+    fragment = response.content.decode()
+    assert set(charts(fragment)) == set(charts(page))
+    assert len(charts(fragment)) == 6
+    assert "<html" not in fragment and "Latest values" not in fragment
+
+
 def test_the_page_says_which_resolution_it_used(admin_client: Client, busy: Device) -> None:
     hour = admin_client.get(f"{console_url(busy)}?range=1h").content.decode()
     assert 'id="chart-resolution">raw samples<' in hour

@@ -177,8 +177,34 @@
         seen.appendChild(el("time", { datetime: iso }, formatTime(iso)));
     }
 
+    // The charts are drawn on the server; after a poll they are fetched again and swapped in,
+    // at most once every CHART_REFRESH_MS, keeping the page usable without JavaScript.
+    var CHART_REFRESH_MS = 15000;
+    var chartsDue = null;
+    var chartsFetched = 0;
+
+    function refreshCharts() {
+        var holder = document.querySelector("[data-live-charts]");
+        if (!holder || chartsDue !== null) { return; }
+        var wait = Math.max(0, chartsFetched + CHART_REFRESH_MS - Date.now());
+        chartsDue = window.setTimeout(function () {
+            chartsDue = null;
+            chartsFetched = Date.now();
+            fetch(holder.dataset.liveCharts, { credentials: "same-origin" })
+                .then(function (response) { return response.ok ? response.text() : null; })
+                .then(function (html) {
+                    if (html !== null) {
+                        holder.innerHTML = html;
+                        holder.dataset.refreshedAt = new Date().toISOString();
+                    }
+                })
+                .catch(function () { /* the next poll tries again */ });
+        }, wait);
+    }
+
     function updateMetrics(data) {
         if (root.dataset.device && String(data.device) !== root.dataset.device) { return; }
+        refreshCharts();
         root.querySelectorAll("[data-metric]").forEach(function (node) {
             var name = node.dataset.metric;
             if (!(name in data)) { return; }

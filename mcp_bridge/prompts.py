@@ -80,9 +80,80 @@ def capacity_report(
     )
 
 
+def troubleshoot(
+    device: Annotated[str, Field(description="The device's name")],
+    description: Annotated[str, Field(description="What is wrong, in the user's words")],
+) -> str:
+    """Troubleshoot a problem on one device from a description of the symptoms."""
+    return (
+        f"Something is wrong on {device}: {description}\n\n"
+        "Find the cause before suggesting anything.\n"
+        f'1. get_device with device="{device}": status, capabilities, latest CPU, memory, '
+        "filesystems and disks.\n"
+        f'2. list_events with device="{device}" and since="24h" (and min_severity="warning" '
+        "if that is long): what changed just before the problem started?\n"
+        f'3. list_alerts with device="{device}" for anything still firing.\n'
+        f'4. metrics_history with device="{device}" and since="6h": load, memory, swap.\n'
+        f'5. Depending on the symptoms: list_containers with device="{device}" (exited, '
+        f'unhealthy, restarting); list_zfs_pools with device="{device}"; list_drives; '
+        f'list_ports; list_proxies; read_logs with device="{device}" and priority="err".\n'
+        "Answer with the most likely cause, the evidence (events, numbers, log lines with "
+        "times), the fix you suggest, and what you could not check."
+    )
+
+
+def device_performance(
+    device: Annotated[str, Field(description="The device's name")],
+    since: Annotated[str, Field(description="How far back: 6h, 24h, 7d")] = "24h",
+) -> str:
+    """Analyse a device's performance over a period: CPU, memory, load, containers, ZFS."""
+    return (
+        f"Analyse the performance of {device} over the last {since}.\n\n"
+        f'1. get_device with device="{device}": cores, memory, filesystems, current load.\n'
+        f'2. metrics_history with device="{device}" and since="{since}": CPU, memory, swap '
+        "and load over time (use the max per bucket for peaks, not only the average).\n"
+        f'3. list_containers with device="{device}" and state="running", then container_stats '
+        "for the busiest-looking ones: which container uses the CPU and memory?\n"
+        f'4. If the device has ZFS: zfs_arc_stats with device="{device}" and since="{since}" '
+        "(hit ratio, ARC size against its target) and list_zfs_pools (capacity, "
+        "fragmentation, a scrub running?).\n"
+        f'5. list_events with device="{device}" and since="{since}" for restarts or changes '
+        "that line up with peaks.\n"
+        "Answer with a short verdict (fine / busy / saturated), the peaks with their times and "
+        "likely causes, and what to change first."
+    )
+
+
+def stack_analysis(
+    device: Annotated[str, Field(description="The device's name")],
+    project: Annotated[str, Field(description="The Compose project (stack) name")],
+) -> str:
+    """Analyse one Docker Compose stack: its services, their health, resources and routes."""
+    return (
+        f"Analyse the Compose stack {project} on {device}.\n\n"
+        f'1. list_compose_projects with device="{device}" and name="{project}": status, '
+        "compose files, services and containers.\n"
+        f'2. list_containers with device="{device}" and project="{project}": state, health, '
+        "restart counts, exit codes, OOM kills, images, ports.\n"
+        "3. container_stats for each running container (since 24h): CPU and memory against "
+        "its limit.\n"
+        f'4. list_events with device="{device}" and search="{project}" since 7d: restarts, '
+        "image changes, stops.\n"
+        "5. list_proxies with upstream set to each container: which host names reach it and "
+        "behind which auth; list_config_files with the compose file's path and config_diff "
+        "for its last change.\n"
+        '6. read_logs with source="container" for any container that is not healthy.\n'
+        "Answer with a table of services (state, health, CPU, memory, restarts, exposed as), "
+        "then the problems and risks you see, most urgent first."
+    )
+
+
 PROMPTS: list[Callable[..., str]] = [
     health_check,
     what_changed,
     troubleshoot_container,
     capacity_report,
+    troubleshoot,
+    device_performance,
+    stack_analysis,
 ]

@@ -7,26 +7,34 @@ what people and agents think in.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
+from django.http import HttpRequest
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from collectors.alerts.api import AlertViewSet
 from collectors.api import EventViewSet
 from collectors.models import Trigger
-from containers.api import ContainerViewSet
+from collectors.parsing import ParseError, to_jsonable
+from containers import services as container_services
+from containers.api import ComposeProjectViewSet, ContainerViewSet
+from containers.models import Container
+from containers.parsers import parse_docker_inspect
 from devices import logs as device_logs
 from devices.api.configs import ConfigFileViewSet
 from devices.api.drives import DriveViewSet
 from devices.api.ports import ListeningPortViewSet
 from devices.api.views import DeviceViewSet
 from devices.models import ConfigFile, Drive
+from infrastructor.health import health
 from mcp_bridge import summary
-from mcp_bridge.views import Caller, detail, device_param, find_device, instant, page
-from proxies.api import ProxyConfigViewSet
-from zfs.api import DatasetViewSet, PoolViewSet, SnapshotViewSet
+from mcp_bridge.views import MAX_LIMIT, Caller, detail, device_param, find_device, instant, page
+from proxies.api import ProxyConfigVersionSerializer, ProxyConfigViewSet
+from proxies.models import ProxyConfig
+from zfs.api import ArcSampleViewSet, DatasetViewSet, PoolViewSet, SnapshotViewSet
 
 DeviceName = Annotated[
     str | None, Field(description="Only this device (its name, as list_devices shows it)")
@@ -388,10 +396,163 @@ def config_diff(
     return detail(ConfigFileViewSet, "diff", config.pk, params, caller)
 
 
+def find_container(caller: Caller, device: str, name: str) -> Container:
+    """The container `name` on `device` (the one still there before any removed one)."""
+    caller.device = find_device(device)
+    container = (
+        Container.objects.filter(device=caller.device, name=name)
+        .order_by("-removed_at", "-last_seen_at")  # NULL (still there) sorts first descending
+        .first()
+    )
+    if container is None:
+        raise ToolError(f"No container {name!r} on {device}; list_containers shows the names.")
+    return container
+
+
+ContainerName = Annotated[str, Field(description="The container's name on that device")]
+
+
+def get_container(
+    caller: Caller,
+    device: Annotated[str, Field(description="The device's name")],
+    container: ContainerName,
+    inspect: Annotated[
+        bool, Field(description="Also run `docker inspect` now over SSH (audited)")
+    ] = False,
+) -> Any:
+    """One container in detail: image, state, health, restart count and policy, exit code,
+    ports, mounts, networks, Compose project and service. With inspect=true, also the live
+    `docker inspect` (environment variable values are never included)."""
+    row = find_container(caller, device, container)
+    answer = detail(ContainerViewSet, "retrieve", row.pk, {}, caller)
+    if inspect:
+        answer = {**answer, "inspect": _inspect(caller, row)}
+    return answer
+
+
+def _inspect(caller: Caller, row: Container) -> dict[str, Any]:
+    """What the API's inspect action answers, run as the MCP caller."""
+    try:
+        output = container_services.inspect_container(row, actor=caller.actor, trigger=Trigger.MCP)
+    except container_services.InvalidInput as e:
+        raise ToolError(str(e)) from e
+    if not output.ok:
+        return {"ok": False, "error": output.operation.error, "operation": output.operation.pk}
+    try:
+        facts = parse_docker_inspect(output.stdout)
+    except ParseError as e:
+        return {"ok": False, "error": str(e), "operation": output.operation.pk}
+    return {"ok": True, "inspect": to_jsonable(facts[0]) if facts else None}
+
+
+def container_stats(
+    caller: Caller,
+    device: Annotated[str, Field(description="The device's name")],
+    container: ContainerName,
+    since: Annotated[
+        str | None, Field(description="ISO 8601 time or a duration back (default 1h)")
+    ] = None,
+    until: Since = None,
+) -> Any:
+    """A container's resource use over time (oldest first, default the last hour): CPU %,
+    memory used/limit/%, network and block I/O rates, process count."""
+    row = find_container(caller, device, container)
+    return detail(ContainerViewSet, "stats", row.pk, {"since": since, "until": until}, caller)
+
+
+def list_compose_projects(
+    caller: Caller,
+    device: DeviceName = None,
+    name: Annotated[str | None, Field(description="Exactly this project name")] = None,
+    search: Search = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """Docker Compose projects (stacks) across the fleet: status, compose files, services and
+    the containers belonging to each."""
+    params = {"device": device_param(caller, device), "name": name, "search": search}
+    return page(ComposeProjectViewSet, params, caller, limit=limit, offset=offset)
+
+
+def zfs_arc_stats(
+    caller: Caller,
+    device: DeviceName = None,
+    since: Since = None,
+    until: Since = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, Any]:
+    """ZFS ARC (and L2ARC) samples, newest first: size, target, min/max, MRU/MFU sizes, hits,
+    misses and hit ratio. A low hit ratio or an ARC squeezed below its target explains slow
+    reads."""
+    params = {"device": device_param(caller, device), "since": since, "until": until}
+    return page(ArcSampleViewSet, params, caller, limit=limit, offset=offset)
+
+
+def _proxy(caller: Caller, proxy_id: int) -> ProxyConfig:
+    config = ProxyConfig.objects.filter(pk=proxy_id).select_related("device").first()
+    if config is None:
+        raise ToolError(f"No proxy conf with id {proxy_id}; list_proxies shows the ids.")
+    caller.device = config.device
+    return config
+
+
+ProxyId = Annotated[int, Field(description="The conf's id, from list_proxies")]
+
+
+def get_proxy(caller: Caller, proxy_id: ProxyId) -> Any:
+    """One SWAG proxy conf: the parsed route (server names, upstream app/port/proto, auth,
+    listen ports, locations), parse or read errors, and the file's full content."""
+    config = _proxy(caller, proxy_id)
+    return detail(ProxyConfigViewSet, "retrieve", config.pk, {}, caller)
+
+
+def proxy_versions(
+    caller: Caller, proxy_id: ProxyId, limit: Limit = 20, offset: Offset = 0
+) -> dict[str, Any]:
+    """Every content a proxy conf had, newest first (one version per change), with its
+    hash, size and when it was collected: what the conf looked like before."""
+    config = _proxy(caller, proxy_id)
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ToolError(f"limit must be between 1 and {MAX_LIMIT}")
+    rows = config.versions.order_by("-collected_at", "-id")  # as the API's versions action
+    total = rows.count()
+    return {
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "next_offset": offset + limit if offset + limit < total else None,
+        "results": ProxyConfigVersionSerializer(rows[offset : offset + limit], many=True).data,
+    }
+
+
+def get_drive(
+    caller: Caller, drive_id: Annotated[int, Field(description="The drive's id, from list_drives")]
+) -> Any:
+    """One drive in detail: our verdict and the reasons (the rules that fired), the key
+    counters and the full S.M.A.R.T. attribute table of the last poll."""
+    drive = Drive.objects.filter(pk=drive_id).select_related("device").first()
+    if drive is None:
+        raise ToolError(f"No drive with id {drive_id}; list_drives shows the ids.")
+    caller.device = drive.device
+    return detail(DriveViewSet, "retrieve", drive.pk, {}, caller)
+
+
+def platform_health(caller: Caller) -> Any:
+    """The health of Infrastructor itself, as `/health` reports it: database, Redis, Celery
+    workers, beat (the scheduler) and devices not polled for too long (`stale`)."""
+    request = HttpRequest()
+    request.method = "GET"
+    return json.loads(health(request).content)
+
+
 READ_TOOLS: list[Callable[..., Any]] = [
     list_devices, get_device, fleet_summary, list_containers, list_zfs_pools, list_zfs_datasets,
     list_zfs_snapshots, list_drives, drive_history, list_ports, list_proxies, list_events,
-    metrics_history, list_alerts, read_logs, list_config_files, config_diff,
+    metrics_history, list_alerts, read_logs, list_config_files, config_diff, get_container,
+    container_stats, list_compose_projects, zfs_arc_stats, get_proxy, proxy_versions, get_drive,
+    platform_health,
 ]  # fmt: skip
-# Tools that reach a device over SSH: each call gets a thread of its own (see calls.register).
-REMOTE_TOOLS: frozenset[str] = frozenset({"read_logs"})
+# Tools that may wait on a device over SSH (or, platform_health, on a worker ping): each call
+# gets a thread of its own (see calls.register).
+REMOTE_TOOLS: frozenset[str] = frozenset({"read_logs", "get_container", "platform_health"})

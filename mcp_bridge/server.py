@@ -6,7 +6,7 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
@@ -33,6 +33,14 @@ def _read(fn: Any, **arguments: Any) -> str:
         return as_json(fn(Caller(token=None), **arguments))
     except ToolError as e:  # an unknown device, say: the client gets the message, not a 500
         raise ResourceError(str(e)) from e
+
+
+def _read_remote(fn: Any, **arguments: Any) -> str:
+    """A resource read over SSH, in a thread of its own (its connections closed after)."""
+    try:
+        return _read(fn, **arguments)
+    finally:
+        connections.close_all()
 
 
 def build_server(
@@ -110,3 +118,35 @@ def _resources(server: MCPServer[Any]) -> None:
     )  # fmt: skip
     async def open_alerts() -> str:
         return await sync_to_async(_read)(reads.list_alerts, limit=500)
+
+    @server.resource(
+        "docker://{device}/stacks", name="compose-stacks", mime_type="application/json",
+        description="The Compose projects of one device with their services and containers.",
+    )  # fmt: skip
+    async def stacks(device: str) -> str:
+        return await sync_to_async(_read)(reads.list_compose_projects, device=device, limit=500)
+
+    @server.resource(
+        "zfs://health/{device}", name="zfs-health", mime_type="application/json",
+        description="The ZFS pools of one device: state, capacity, errors, last scrub (no vdevs).",
+    )  # fmt: skip
+    async def zfs_health(device: str) -> str:
+        return await sync_to_async(_read)(
+            reads.list_zfs_pools, device=device, include_vdevs=False, limit=500
+        )
+
+    @server.resource(
+        "swag://configs", name="proxy-configs", mime_type="application/json",
+        description="Every active SWAG proxy route across the fleet (as list_proxies, up to 500).",
+    )  # fmt: skip
+    async def swag_configs() -> str:
+        return await sync_to_async(_read)(reads.list_proxies, limit=500)
+
+    @server.resource(
+        "logs://{device}/journal", name="journal", mime_type="application/json",
+        description="The newest 200 systemd journal entries of one device, read now over SSH.",
+    )  # fmt: skip
+    async def journal(device: str) -> str:
+        return await sync_to_async(_read_remote, thread_sensitive=False)(
+            reads.read_logs, device=device, source="journal", lines=200
+        )

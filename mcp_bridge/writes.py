@@ -22,7 +22,13 @@ from collectors.tasks import enqueue_collection
 from containers import services as container_services
 from containers.api import ContainerSerializer
 from containers.models import Container
+from devices.api.serializers import ConnectionTestSerializer
+from devices.services import check_connection
 from mcp_bridge.views import Caller, find_device
+from proxies import services as proxy_services
+from proxies import templates as proxy_templates
+from proxies.api import ProxyConfigSerializer
+from proxies.models import ProxyConfig, SwagInstance
 from zfs import services as zfs_services
 from zfs.api import PoolSerializer, SnapshotSerializer
 from zfs.models import Dataset, Pool
@@ -168,6 +174,111 @@ def alert_acknowledge(
     return {"ok": True, "alert": AlertSerializer(alert).data}
 
 
+def device_test_connection(caller: Caller, device: DeviceName) -> dict[str, Any]:
+    """Open a fresh SSH connection to a device and run `true`: proves address, key and host
+    key (pinning the host key on first contact); updates the device's status."""
+    caller.device = find_device(device)
+    return dict(ConnectionTestSerializer(check_connection(caller.device)).data)
+
+
+def _proxy_write(call: Callable[[], proxy_services.WriteResult]) -> dict[str, Any]:
+    """A proxy service call's outcome, as the API's proxy writes answer it."""
+    try:
+        result = call()
+    except (proxy_services.WritesDisabled, proxy_services.Conflict) as e:
+        raise ToolError(str(e)) from e
+    except proxy_services.InvalidInput as e:
+        raise ToolError(f"{e.field}: {e}") from e
+    operation = result.output.operation
+    return {
+        "ok": result.ok, "error": operation.error or None, "backup": result.backup,
+        "written": result.written, "tested": result.tested, "reloaded": result.reloaded,
+        "rolled_back": result.rolled_back, "notes": result.notes,
+        "operation": OperationSerializer(operation).data,
+        "config": ProxyConfigSerializer(result.config).data if result.config else None,
+    }  # fmt: skip
+
+
+def _active_proxy(caller: Caller, proxy_id: int) -> ProxyConfig:
+    config = ProxyConfig.objects.filter(pk=proxy_id).select_related("device", "instance").first()
+    if config is None:
+        raise ToolError(f"No proxy conf with id {proxy_id}; list_proxies shows the ids.")
+    caller.device = config.device
+    return config
+
+
+ProxyId = Annotated[int, Field(description="The conf's id, from list_proxies")]
+
+
+def proxy_create(
+    caller: Caller,
+    device: DeviceName,
+    app_name: Annotated[str, Field(description="DNS label; the file is <app_name>.<kind>.conf")],
+    upstream_app: Annotated[str, Field(description="The container name or host to proxy to")],
+    upstream_port: Annotated[int, Field(ge=1, le=65535)],
+    kind: Literal["subdomain", "subfolder"] = "subdomain",
+    upstream_proto: Literal["http", "https"] = "http",
+    auth: Literal["none", "authelia", "authentik", "ldap", "basic", "tinyauth"] = "none",
+    server_name: Annotated[
+        str | None, Field(description="Subdomain confs only; default <app_name>.*")
+    ] = None,
+    swag_path: Annotated[
+        str | None, Field(description="The SWAG instance's config path, if the device has several")
+    ] = None,
+) -> dict[str, Any]:
+    """Create a SWAG proxy conf from SWAG's template (needs PROXY_WRITES_ENABLED): written,
+    checked with `nginx -t` (put back if nginx refuses), nginx reloaded, confs collected again."""
+    caller.device = find_device(device)
+    instances = SwagInstance.objects.filter(device=caller.device, removed_at__isnull=True)
+    if swag_path is not None:
+        instances = instances.filter(config_path=swag_path)
+    found = list(instances[:2])
+    if len(found) != 1:
+        paths = ", ".join(
+            SwagInstance.objects.filter(device=caller.device).values_list("config_path", flat=True)
+        )
+        which = "several: name one with swag_path" if len(found) > 1 else "none matching"
+        raise ToolError(f"{device} has {which} (SWAG instances: {paths or 'none'}).")
+
+    def call() -> proxy_services.WriteResult:
+        spec = proxy_templates.validated_spec(
+            kind=kind, app_name=app_name, upstream_app=upstream_app, upstream_port=upstream_port,
+            upstream_proto=upstream_proto, auth=auth, server_name=server_name,
+        )  # fmt: skip
+        return proxy_services.create_conf(found[0], spec, actor=caller.actor, trigger=Trigger.MCP)
+
+    return _proxy_write(call)
+
+
+def proxy_edit(
+    caller: Caller,
+    proxy_id: ProxyId,
+    content: Annotated[str, Field(description="The conf's full new text")],
+    sha256: Annotated[
+        str | None,
+        Field(description="The version the text was made from (get_proxy's sha256): refused "
+              "if the conf changed since"),
+    ] = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Replace an active SWAG proxy conf's content (needs PROXY_WRITES_ENABLED), with a backup,
+    `nginx -t` (the original is put back if nginx refuses) and a reload."""
+    config = _active_proxy(caller, proxy_id)
+    return _proxy_write(
+        lambda: proxy_services.edit_conf(
+            config, content, base_sha256=sha256, actor=caller.actor, trigger=Trigger.MCP
+        )
+    )
+
+
+def proxy_remove(caller: Caller, proxy_id: ProxyId) -> dict[str, Any]:
+    """Remove an active SWAG proxy conf (needs PROXY_WRITES_ENABLED): moved aside on the device
+    as `<name>.infra-backup-<time>`, then `nginx -t` and a reload."""
+    config = _active_proxy(caller, proxy_id)
+    return _proxy_write(
+        lambda: proxy_services.remove_conf(config, actor=caller.actor, trigger=Trigger.MCP)
+    )
+
+
 WRITE_TOOLS: list[Callable[..., Any]] = [
     alert_acknowledge,
     container_action,
@@ -175,4 +286,8 @@ WRITE_TOOLS: list[Callable[..., Any]] = [
     zfs_snapshot_destroy,
     zfs_scrub,
     collect_now,
+    device_test_connection,
+    proxy_create,
+    proxy_edit,
+    proxy_remove,
 ]

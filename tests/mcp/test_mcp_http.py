@@ -86,9 +86,15 @@ def test_read_tools_resources_and_prompts_are_listed_and_write_tools_are_not_by_
     tools, resources, templates, prompts = anyio.run(listing)
     # then
     assert tools == READ_NAMES
-    assert resources == {"infra://devices", "events://recent", "alerts://open"}
-    assert templates == {"infra://{device}/status", "zfs://pools/{device}", "ports://{device}"}
-    assert prompts == {"health_check", "what_changed", "troubleshoot_container", "capacity_report"}
+    assert resources == {"infra://devices", "events://recent", "alerts://open", "swag://configs"}
+    assert templates == {
+        "infra://{device}/status", "zfs://pools/{device}", "ports://{device}",
+        "docker://{device}/stacks", "zfs://health/{device}", "logs://{device}/journal",
+    }  # fmt: skip
+    assert prompts == {
+        "health_check", "what_changed", "troubleshoot_container", "capacity_report",
+        "troubleshoot", "device_performance", "stack_analysis",
+    }  # fmt: skip
 
 
 def test_a_write_tool_cannot_be_called_while_writes_are_off(

@@ -42,9 +42,12 @@ def test_a_stdio_session_lists_everything_and_answers_as_the_named_token(
 
     found = anyio.run(session)
     assert found["tools"] == {fn.__name__ for fn in READ_TOOLS}
-    assert found["resources"] == {"infra://devices", "events://recent", "alerts://open"}
+    assert found["resources"] == {
+        "infra://devices", "events://recent", "alerts://open", "swag://configs",
+    }  # fmt: skip
     assert found["prompts"] == {
         "health_check", "what_changed", "troubleshoot_container", "capacity_report",
+        "troubleshoot", "device_performance", "stack_analysis",
     }  # fmt: skip
     [nextcloud] = found["containers"]["results"]
     assert (nextcloud["name"], nextcloud["state"], nextcloud["exit_code"]) == (

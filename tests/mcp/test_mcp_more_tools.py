@@ -1,0 +1,256 @@
+"""The MCP tools added for container details and stats, Compose projects, the ARC, proxy confs
+and their versions, one drive and the platform's own health: each answers what the API answers
+for the same query; the remote ones (inspect, connection test) run the audited services as MCP;
+the new resources and prompts are served."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+import pytest
+from django.test import Client as DjangoClient
+from django.utils import timezone
+from mcp_types import TextContent, TextResourceContents
+
+from collectors.models import Operation, Trigger
+from containers.models import ComposeProject, Container, ContainerStats
+from mcp_bridge.models import CallStatus, ToolCall
+from proxies.models import ConfKind, ConfStatus, ProxyConfig, ProxyConfigVersion, SwagInstance
+from tests.mcp.conftest import Fleet, HttpServer, Token, api, http_client, json_of, text_of
+from zfs.models import ArcSample
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+CONF_V1 = "server {\n    server_name jellyfin.*;\n    set $upstream_app jellyfin;\n}\n"
+CONF_V2 = CONF_V1.replace("jellyfin;", "jellyfin-2;")
+
+
+@dataclass(frozen=True)
+class More:
+    container: Container
+    proxy: ProxyConfig
+    since: str
+    until: str
+
+
+@pytest.fixture
+def more(fleet: Fleet) -> More:
+    """The fleet plus a Compose project, container stats, ARC samples and a proxy conf with two
+    versions, all on nas-1."""
+    end = timezone.now().replace(microsecond=0)
+    project = ComposeProject.objects.create(
+        device=fleet.nas, name="media", status="running(1)", services=["web"],
+        config_files=["/srv/media/compose.yaml"], first_seen_at=end, last_seen_at=end,
+    )  # fmt: skip
+    container = Container.objects.get(device=fleet.nas)  # nginx, from the captured `docker ps`
+    container.compose_project, container.compose_service = "media", "web"
+    container.project = project
+    container.save(update_fields=["compose_project", "compose_service", "project"])
+    ContainerStats.objects.bulk_create(
+        ContainerStats(container=container, collected_at=end - dt.timedelta(minutes=m),
+                       cpu_pct=float(m), mem_used_bytes=100_000_000 + m, mem_pct=12.5, pids=4)
+        for m in range(0, 120, 10)
+    )  # fmt: skip
+    ArcSample.objects.bulk_create(
+        ArcSample(device=fleet.nas, collected_at=end - dt.timedelta(minutes=m),
+                  size_bytes=8 << 30, target_bytes=8 << 30, hits=1000 + m, misses=10,
+                  hit_ratio_pct=99.0)
+        for m in (0, 5, 10)
+    )  # fmt: skip
+    swag = SwagInstance.objects.create(
+        device=fleet.nas, config_path="/srv/swag/config", container_name="swag",
+        first_seen_at=end, last_seen_at=end,
+    )  # fmt: skip
+    proxy = ProxyConfig.objects.create(
+        device=fleet.nas, instance=swag, name="jellyfin.subdomain.conf",
+        status=ConfStatus.ACTIVE, content=CONF_V2, kind=ConfKind.SUBDOMAIN,
+        sha256=hashlib.sha256(CONF_V2.encode()).hexdigest(), size_bytes=len(CONF_V2),
+        server_names=["jellyfin.*"], upstream_app="jellyfin-2", upstream_port=8096,
+        upstream_proto="http", listen_ports=[443], first_seen_at=end, last_seen_at=end,
+        changed_at=end,
+    )  # fmt: skip
+    for content, age in ((CONF_V1, 2), (CONF_V2, 0)):
+        ProxyConfigVersion.objects.create(
+            config=proxy, sha256=hashlib.sha256(content.encode()).hexdigest(),
+            size_bytes=len(content), content=content,
+            collected_at=end - dt.timedelta(days=age),
+        )  # fmt: skip
+    since, until = (end - dt.timedelta(hours=2)).isoformat(), end.isoformat()
+    return More(container, proxy, since, until)
+
+
+def test_the_new_read_tools_answer_exactly_what_the_api_answers(
+    http_server: HttpServer, reader_token: Token, fleet: Fleet, more: More
+) -> None:
+    name = more.container.name
+
+    async def calls() -> list[Any]:
+        async with http_client(http_server.url, reader_token.clear) as client:
+            return [
+                json_of(await client.call_tool(tool, args))
+                for tool, args in (
+                    ("get_container", {"device": "nas-1", "container": name}),
+                    ("container_stats", {"device": "nas-1", "container": name,
+                                         "since": more.since, "until": more.until}),
+                    ("list_compose_projects", {"device": "nas-1"}),
+                    ("zfs_arc_stats", {"device": "nas-1", "since": more.since}),
+                    ("get_proxy", {"proxy_id": more.proxy.pk}),
+                    ("proxy_versions", {"proxy_id": more.proxy.pk}),
+                    ("get_drive", {"drive_id": fleet.drive.pk}),
+                )
+            ]  # fmt: skip
+
+    container, stats, projects, arc, proxy, versions, drive = anyio.run(calls)
+    nas = fleet.nas.pk
+    # then each is the API's answer for the same query
+    assert container == api(reader_token, f"/api/containers/{more.container.pk}/")
+    assert container["name"] == name and container["compose_project"] == "media"
+    assert stats == api(
+        reader_token, f"/api/containers/{more.container.pk}/stats/",
+        since=more.since, until=more.until,
+    )  # fmt: skip
+    assert len(stats["points"]) == 12 and stats["points"][0]["cpu_pct"] == 110.0
+    expected = api(reader_token, "/api/compose-projects/", device=nas)
+    assert (projects["results"], projects["total"]) == (expected["results"], expected["count"])
+    assert [(p["name"], p["containers"]) for p in projects["results"]] == [("media", [name])]
+    expected = api(reader_token, "/api/zfs/arc/", device=nas, since=more.since)
+    assert (arc["results"], arc["total"]) == (expected["results"], expected["count"])
+    assert [a["hits"] for a in arc["results"]] == [1000, 1005, 1010]  # newest first
+    assert proxy == api(reader_token, f"/api/proxies/{more.proxy.pk}/")
+    assert proxy["content"] == CONF_V2 and proxy["upstream_app"] == "jellyfin-2"
+    expected = api(reader_token, f"/api/proxies/{more.proxy.pk}/versions/")
+    assert (versions["results"], versions["total"]) == (expected["results"], expected["count"])
+    assert [v["content"] for v in versions["results"]] == [CONF_V2, CONF_V1]
+    assert drive == api(reader_token, f"/api/drives/{fleet.drive.pk}/")
+    assert drive["assessment_reasons"] == ["pending sectors: 8"] and "attributes" in drive
+    # and each call is audited with the device it was about
+    audited = dict(ToolCall.objects.values_list("tool", "device__name"))
+    assert set(audited.values()) == {"nas-1"} and len(audited) == 7
+
+
+def test_platform_health_reports_what_the_health_endpoint_reports(
+    http_server: HttpServer, reader_token: Token, fleet: Fleet
+) -> None:
+    async def call() -> Any:
+        async with http_client(http_server.url, reader_token.clear) as client:
+            return json_of(await client.call_tool("platform_health", {}))
+
+    answer = anyio.run(call)
+    expected = DjangoClient().get("/health").json()
+    # `time` is "now" in both, and the beat tick and workers may change between the two reads
+    assert {k: v for k, v in answer.items() if k != "time"} == {
+        k: v for k, v in expected.items() if k != "time"
+    }
+    assert set(answer["checks"]) == {"database", "redis", "workers", "beat", "devices"}
+    assert answer["checks"]["database"] == {"ok": True}
+    assert answer["checks"]["devices"]["monitored"] == 2
+
+
+def test_unknown_containers_and_proxies_are_tool_errors(
+    http_server: HttpServer, reader_token: Token, fleet: Fleet
+) -> None:
+    async def calls() -> list[Any]:
+        async with http_client(http_server.url, reader_token.clear) as client:
+            return [
+                await client.call_tool("get_container", {"device": "nas-1", "container": "nope"}),
+                await client.call_tool("proxy_versions", {"proxy_id": 999999}),
+                await client.call_tool("get_drive", {"drive_id": 999999}),
+            ]
+
+    missing_container, missing_proxy, missing_drive = anyio.run(calls)
+    assert "No container 'nope' on nas-1" in text_of(missing_container)
+    assert "list_proxies shows the ids" in text_of(missing_proxy)
+    assert "list_drives shows the ids" in text_of(missing_drive)
+    assert set(ToolCall.objects.values_list("status", flat=True)) == {CallStatus.ERROR}
+
+
+def test_inspect_runs_the_audited_service_as_an_mcp_call(
+    http_server: HttpServer, reader_token: Token, fleet: Fleet
+) -> None:
+    async def call() -> Any:
+        async with http_client(http_server.url, reader_token.clear) as client:
+            return json_of(
+                await client.call_tool(
+                    "get_container", {"device": "web-2", "container": "nextcloud", "inspect": True}
+                )
+            )
+
+    # when (web-2 cannot be reached: the service runs, fails and audits that)
+    answer = anyio.run(call)
+    # then the stored details come back, with the failed inspect beside them
+    assert answer["name"] == "nextcloud" and answer["state"] == "exited"
+    operation = Operation.objects.get()
+    assert answer["inspect"] == {
+        "ok": False, "error": operation.error, "operation": operation.pk
+    }  # fmt: skip
+    assert (operation.action, operation.target, operation.trigger, operation.actor) == (
+        "container.inspect", "nextcloud", Trigger.MCP, "token:agent-read (rita)",
+    )  # fmt: skip
+
+
+def test_the_new_resources_and_prompts_are_served(
+    http_server: HttpServer, reader_token: Token, fleet: Fleet, more: More
+) -> None:
+    async def reads() -> dict[str, Any]:
+        async with http_client(http_server.url, reader_token.clear) as client:
+            found: dict[str, Any] = {}
+            for uri in ("docker://nas-1/stacks", "zfs://health/nas-1", "swag://configs",
+                        "logs://web-2/journal"):  # fmt: skip
+                [content] = (await client.read_resource(uri)).contents
+                assert isinstance(content, TextResourceContents)
+                found[uri] = json.loads(content.text)
+            for prompt, args in (
+                ("troubleshoot", {"device": "nas-1", "description": "Plex buffers"}),
+                ("device_performance", {"device": "nas-1", "since": "7d"}),
+                ("stack_analysis", {"device": "nas-1", "project": "media"}),
+            ):
+                message = (await client.get_prompt(prompt, args)).messages[0].content
+                assert isinstance(message, TextContent)
+                found[prompt] = message.text
+            return found
+
+    found = anyio.run(reads)
+    [stack] = found["docker://nas-1/stacks"]["results"]
+    assert stack["name"] == "media"
+    [pool] = found["zfs://health/nas-1"]["results"]
+    assert "vdevs" not in pool and {"state", "scan"} <= set(pool)
+    assert [p["name"] for p in found["swag://configs"]["results"]] == ["jellyfin.subdomain.conf"]
+    journal = found["logs://web-2/journal"]  # unreachable: a failed read, audited as such
+    assert journal["ok"] is False and journal["source"] == "journal"
+    assert Operation.objects.get().pk == journal["operation"]
+    assert "Plex buffers" in found["troubleshoot"]
+    assert 'since="7d"' in found["device_performance"]
+    assert 'project="media"' in found["stack_analysis"]
+    assert not ToolCall.objects.exists()  # resources are not tool calls
+
+
+def test_an_operator_tests_a_connection_through_the_service(
+    http_server_with_writes: HttpServer, operator_token: Token, fleet: Fleet, more: More
+) -> None:
+    async def calls() -> list[Any]:
+        async with http_client(http_server_with_writes.url, operator_token.clear) as client:
+            return [
+                await client.call_tool("device_test_connection", {"device": "web-2"}),
+                await client.call_tool("proxy_remove", {"proxy_id": more.proxy.pk}),
+                await client.call_tool("proxy_create", {
+                    "device": "web-2", "app_name": "grafana", "upstream_app": "grafana",
+                    "upstream_port": 3000}),
+            ]  # fmt: skip
+
+    tested, remove, create = anyio.run(calls)
+    # then the connection test ran and failed (nothing listens on web-2's port 1)
+    answer = json_of(tested)
+    assert answer["ok"] is False and answer["error_type"]
+    assert set(answer) == {"ok", "duration_ms", "host_key_fingerprint", "error_type", "error"}
+    # and proxy writes stay off without PROXY_WRITES_ENABLED, before anything reaches a device
+    assert remove.is_error and "PROXY_WRITES_ENABLED" in text_of(remove)
+    assert create.is_error and "SWAG instances: none" in text_of(create)
+    assert not Operation.objects.exists()
+    rows = dict(ToolCall.objects.values_list("tool", "status"))
+    assert rows == {"device_test_connection": CallStatus.OK, "proxy_remove": CallStatus.ERROR,
+                    "proxy_create": CallStatus.ERROR}  # fmt: skip

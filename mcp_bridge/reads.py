@@ -21,10 +21,10 @@ from collectors.models import Trigger
 from collectors.parsing import ParseError, to_jsonable
 from containers import services as container_services
 from containers.api import ComposeProjectViewSet, ContainerViewSet
-from containers.models import Container
+from containers.models import ComposeProject, Container
 from containers.parsers import parse_docker_inspect
 from devices import logs as device_logs
-from devices.api.configs import ConfigFileViewSet
+from devices.api.configs import ConfigFileSerializer, ConfigFileViewSet
 from devices.api.drives import DriveViewSet
 from devices.api.ports import ListeningPortViewSet
 from devices.api.views import DeviceViewSet
@@ -544,6 +544,46 @@ def platform_health(caller: Caller) -> Any:
     request = HttpRequest()
     request.method = "GET"
     return json.loads(health(request).content)
+
+
+# --- what only resources read -------------------------------------------------------------------
+
+
+def compose_stack(caller: Caller, device: str, project: str) -> dict[str, Any]:
+    """A Compose project of a device, as list_compose_projects shows it, with the content of its
+    Compose files as watched (secret-looking values masked)."""
+    caller.device = find_device(device)
+    row = ComposeProject.objects.filter(device=caller.device, name=project).first()
+    if row is None:
+        raise ToolError(
+            f"No Compose project {project!r} on {caller.device.name}; "
+            f"docker://{caller.device.name}/stacks lists them."
+        )
+    listed = page(ComposeProjectViewSet, {"device": caller.device.pk}, caller, limit=MAX_LIMIT,
+                  offset=0, narrow=lambda qs: qs.filter(pk=row.pk))  # fmt: skip
+    files = ConfigFile.objects.filter(device=caller.device, path__in=row.config_files)
+    return {
+        "project": listed["results"][0],
+        "files": [
+            ConfigFileSerializer(f).data
+            for f in files.select_related("device", "watched_path", "content")
+        ],
+    }
+
+
+def proxy_conf_text(caller: Caller, device: str, name: str) -> str:
+    """The raw text of a SWAG proxy conf (e.g. jellyfin.subdomain.conf) as last collected."""
+    caller.device = find_device(device)
+    conf = (
+        ProxyConfig.objects.filter(device=caller.device, name=name)
+        .order_by("status")  # active before removed/sample of the same name
+        .first()
+    )
+    if conf is None:
+        raise ToolError(
+            f"No proxy conf {name!r} on {caller.device.name}; swag://configs lists them."
+        )
+    return conf.content
 
 
 READ_TOOLS: list[Callable[..., Any]] = [

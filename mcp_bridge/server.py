@@ -35,6 +35,15 @@ def _read(fn: Any, **arguments: Any) -> str:
         raise ResourceError(str(e)) from e
 
 
+def _text(fn: Any, **arguments: Any) -> str:
+    """A resource whose content is text as it is (a conf file), not JSON."""
+    close_old_connections()
+    try:
+        return str(fn(Caller(token=None), **arguments))
+    except ToolError as e:
+        raise ResourceError(str(e)) from e
+
+
 def _read_remote(fn: Any, **arguments: Any) -> str:
     """A resource read over SSH, in a thread of its own (its connections closed after)."""
     try:
@@ -143,10 +152,34 @@ def _resources(server: MCPServer[Any]) -> None:
         return await sync_to_async(_read)(reads.list_proxies, limit=500)
 
     @server.resource(
+        "docker://{device}/{project}", name="compose-stack", mime_type="application/json",
+        description="One Compose project of a device with its Compose files' content (masked).",
+    )  # fmt: skip
+    async def stack(device: str, project: str) -> str:
+        return await sync_to_async(_read)(reads.compose_stack, device=device, project=project)
+
+    @server.resource(
+        "swag://{device}/{name}", name="proxy-conf", mime_type="text/plain",
+        description="The raw text of one SWAG proxy conf, e.g. swag://nas/jellyfin.subdomain.conf.",
+    )  # fmt: skip
+    async def proxy_conf(device: str, name: str) -> str:
+        return await sync_to_async(_text)(reads.proxy_conf_text, device=device, name=name)
+
+    @server.resource(
         "logs://{device}/journal", name="journal", mime_type="application/json",
         description="The newest 200 systemd journal entries of one device, read now over SSH.",
     )  # fmt: skip
     async def journal(device: str) -> str:
         return await sync_to_async(_read_remote, thread_sensitive=False)(
             reads.read_logs, device=device, source="journal", lines=200
+        )
+
+    # After logs://{device}/journal: templates are tried in order, `journal` is not a container.
+    @server.resource(
+        "logs://{device}/{container}", name="container-logs", mime_type="application/json",
+        description="The newest 200 log lines of a container, read now over SSH.",
+    )  # fmt: skip
+    async def container_logs(device: str, container: str) -> str:
+        return await sync_to_async(_read_remote, thread_sensitive=False)(
+            reads.read_logs, device=device, source="container", container=container, lines=200
         )

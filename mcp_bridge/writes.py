@@ -22,7 +22,7 @@ from collectors.tasks import enqueue_collection
 from containers import services as container_services
 from containers.api import ContainerSerializer
 from containers.models import Container
-from devices.api.serializers import ConnectionTestSerializer
+from devices.api.serializers import ConnectionTestSerializer, DeviceSerializer
 from devices.services import check_connection
 from mcp_bridge.views import Caller, find_device
 from proxies import services as proxy_services
@@ -279,7 +279,97 @@ def proxy_remove(caller: Caller, proxy_id: ProxyId) -> dict[str, Any]:
     )
 
 
+def _saved_device(serializer: DeviceSerializer) -> dict[str, Any]:
+    """Validate and save through the API's own serializer: the same rules, the same answer (a
+    ValidationError becomes a tool error naming the fields, see calls.execute)."""
+    serializer.is_valid(raise_exception=True)
+    serializer.save()
+    return dict(serializer.data)
+
+
+AuthMethodName = Literal["key_file", "stored_key", "agent"]
+
+
+def device_add(
+    caller: Caller,
+    name: Annotated[str, Field(description="A short unique name, e.g. nas or pve-1")],
+    address: Annotated[str, Field(description="Host name or IP address to SSH to")],
+    username: Annotated[str, Field(description="The SSH user")] = "root",
+    port: Annotated[int, Field(ge=1, le=65535)] = 22,
+    auth_method: AuthMethodName = "key_file",
+    key_path: Annotated[
+        str, Field(description="key_file: the private key's path on the platform's host")
+    ] = "",
+    device_type: Annotated[str | None, Field(description="e.g. unraid, proxmox, ubuntu")] = None,
+    site: str = "",
+    tags: list[str] | None = None,
+    notes: str = "",
+) -> dict[str, Any]:
+    """Register a new device (machine) to monitor over SSH. Run device_test_connection next: it
+    pins the host key and shows what the device supports. Private keys are never taken here."""
+    data: dict[str, Any] = {
+        "name": name, "address": address, "username": username, "port": port,
+        "auth_method": auth_method, "key_path": key_path, "site": site, "tags": tags or [],
+        "notes": notes,
+    }  # fmt: skip
+    if device_type:
+        data["device_type"] = device_type
+    saved = _saved_device(DeviceSerializer(data=data))
+    caller.device = find_device(saved["name"])
+    return saved
+
+
+def device_edit(
+    caller: Caller,
+    device: DeviceName,
+    address: str | None = None,
+    username: str | None = None,
+    port: Annotated[int | None, Field(ge=1, le=65535)] = None,
+    key_path: str | None = None,
+    site: str | None = None,
+    tags: Annotated[list[str] | None, Field(description="Replaces the tags")] = None,
+    enabled: Annotated[bool | None, Field(description="False stops monitoring it")] = None,
+    notes: str | None = None,
+    new_name: str | None = None,
+) -> dict[str, Any]:
+    """Change a device's registry fields (only those given)."""
+    caller.device = find_device(device)
+    given = {
+        "address": address,
+        "username": username,
+        "port": port,
+        "key_path": key_path,
+        "site": site,
+        "tags": tags,
+        "enabled": enabled,
+        "notes": notes,
+        "name": new_name,
+    }
+    data = {k: v for k, v in given.items() if v is not None}  # fmt: skip
+    if not data:
+        raise ToolError("Nothing to change: give at least one field.")
+    return _saved_device(DeviceSerializer(caller.device, data=data, partial=True))
+
+
+def device_remove(
+    caller: Caller,
+    device: DeviceName,
+    confirm: Annotated[str, Field(description="The device's name again, to confirm")],
+) -> dict[str, Any]:
+    """Remove a device from the registry with all its history (metrics, containers, pools,
+    drives, events). Irreversible; to only stop polling it, use device_edit enabled=false."""
+    row = find_device(device)
+    if confirm != row.name:
+        raise ToolError(f"confirm must be the device's exact name ({row.name!r}); nothing removed.")
+    pk, name = row.pk, row.name
+    row.delete()
+    return {"removed": True, "id": pk, "name": name}
+
+
 WRITE_TOOLS: list[Callable[..., Any]] = [
+    device_add,
+    device_edit,
+    device_remove,
     alert_acknowledge,
     container_action,
     zfs_snapshot_create,

@@ -90,6 +90,7 @@ def test_read_tools_resources_and_prompts_are_listed_and_write_tools_are_not_by_
     assert templates == {
         "infra://{device}/status", "zfs://pools/{device}", "ports://{device}",
         "docker://{device}/stacks", "zfs://health/{device}", "logs://{device}/journal",
+        "docker://{device}/{project}", "swag://{device}/{name}", "logs://{device}/{container}",
     }  # fmt: skip
     assert prompts == {
         "health_check", "what_changed", "troubleshoot_container", "capacity_report",

@@ -19,6 +19,7 @@ from mcp_types import TextContent, TextResourceContents
 
 from collectors.models import Operation, Trigger
 from containers.models import ComposeProject, Container, ContainerStats
+from devices.models import ConfigContent, ConfigFile, Device
 from mcp_bridge.models import CallStatus, ToolCall
 from proxies.models import ConfKind, ConfStatus, ProxyConfig, ProxyConfigVersion, SwagInstance
 from tests.mcp.conftest import Fleet, HttpServer, Token, api, http_client, json_of, text_of
@@ -254,3 +255,83 @@ def test_an_operator_tests_a_connection_through_the_service(
     rows = dict(ToolCall.objects.values_list("tool", "status"))
     assert rows == {"device_test_connection": CallStatus.OK, "proxy_remove": CallStatus.ERROR,
                     "proxy_create": CallStatus.ERROR}  # fmt: skip
+
+
+def test_a_stack_with_its_compose_file_a_raw_conf_and_container_logs_are_resources(
+    http_server: HttpServer, reader_token: Token, fleet: Fleet, more: More
+) -> None:
+    # given the project's Compose file as watched
+    now = timezone.now()
+    text = "services:\n  web:\n    image: nginx\n    environment:\n      PASSWORD: hunter2\n"
+    content = ConfigContent.objects.create(
+        sha256=hashlib.sha256(text.encode()).hexdigest(), size_bytes=len(text), content=text
+    )
+    ConfigFile.objects.create(
+        device=fleet.nas, path="/srv/media/compose.yaml", sha256=content.sha256,
+        size_bytes=len(text), content=content, first_seen_at=now, last_seen_at=now,
+    )  # fmt: skip
+
+    async def reads() -> tuple[str, str, str, Any]:
+        async with http_client(http_server.url, reader_token.clear) as client:
+            texts = []
+            for uri in ("docker://nas-1/media", "swag://nas-1/jellyfin.subdomain.conf",
+                        "logs://web-2/nextcloud"):  # fmt: skip
+                [item] = (await client.read_resource(uri)).contents
+                assert isinstance(item, TextResourceContents)
+                texts.append(item.text)
+            try:
+                await client.read_resource("docker://nas-1/nope")
+                missing = None
+            except Exception as e:  # the SDK raises the server's resource error
+                missing = e
+            return texts[0], texts[1], texts[2], missing
+
+    stack, conf, logs, missing = anyio.run(reads)
+    body = json.loads(stack)
+    assert body["project"]["name"] == "media"
+    [compose] = body["files"]
+    assert compose["path"] == "/srv/media/compose.yaml"
+    assert "image: nginx" in compose["content"] and "hunter2" not in compose["content"]
+    assert conf == CONF_V2  # the raw text, not JSON
+    read = json.loads(logs)  # web-2 is unreachable: a failed read, audited
+    assert read["source"] == "container" and read["ok"] is False
+    assert Operation.objects.get().action == "container.logs"
+    assert missing is not None and "stacks lists them" in str(missing)
+
+
+def test_an_operator_registers_edits_and_removes_a_device(
+    http_server_with_writes: HttpServer, operator_token: Token, fleet: Fleet
+) -> None:
+    async def calls() -> list[Any]:
+        async with http_client(http_server_with_writes.url, operator_token.clear) as client:
+            return [
+                await client.call_tool("device_add", {
+                    "name": "pve-1", "address": "10.0.0.5", "key_path": "/keys/id_ed25519",
+                    "tags": ["proxmox", "rack"], "device_type": "proxmox"}),
+                await client.call_tool("device_add", {"name": "pve-1", "address": "10.0.0.6",
+                                                      "key_path": "/k"}),
+                await client.call_tool("device_add", {"name": "bare", "address": "10.0.0.7"}),
+                await client.call_tool("device_edit", {"device": "pve-1", "port": 2222,
+                                                       "enabled": False}),
+                await client.call_tool("device_remove", {"device": "pve-1", "confirm": "pve"}),
+                await client.call_tool("device_remove", {"device": "web-2", "confirm": "web-2"}),
+            ]  # fmt: skip
+
+    added, duplicate, keyless, edited, unconfirmed, removed = anyio.run(calls)
+    # then the API's serializer decided, and answered as the API does
+    device = Device.objects.get(name="pve-1")
+    assert json_of(added)["id"] == device.pk and json_of(added)["tags"] == ["proxmox", "rack"]
+    assert duplicate.is_error and "name" in text_of(duplicate)
+    assert keyless.is_error and "key_path" in text_of(keyless)
+    assert (json_of(edited)["port"], json_of(edited)["enabled"]) == (2222, False)
+    device.refresh_from_db()
+    assert (device.port, device.enabled) == (2222, False)
+    assert unconfirmed.is_error and Device.objects.filter(name="pve-1").exists()
+    assert json_of(removed) == {"removed": True, "id": fleet.web.pk, "name": "web-2"}
+    assert not Device.objects.filter(name="web-2").exists()
+    rows = list(ToolCall.objects.order_by("started_at").values_list("tool", "status"))
+    assert rows == [
+        ("device_add", CallStatus.OK), ("device_add", CallStatus.ERROR),
+        ("device_add", CallStatus.ERROR), ("device_edit", CallStatus.OK),
+        ("device_remove", CallStatus.ERROR), ("device_remove", CallStatus.OK),
+    ]  # fmt: skip

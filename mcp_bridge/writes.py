@@ -6,9 +6,13 @@ Operation row and the re-collection all live there) with trigger `mcp` and the t
 
 from __future__ import annotations
 
+import re
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
@@ -23,6 +27,7 @@ from containers import services as container_services
 from containers.api import ContainerSerializer
 from containers.models import Container
 from devices.api.serializers import ConnectionTestSerializer, DeviceSerializer
+from devices.importers import SshConfigError, import_hosts, load_ssh_config
 from devices.services import check_connection
 from mcp_bridge.views import Caller, find_device
 from proxies import services as proxy_services
@@ -366,7 +371,47 @@ def device_remove(
     return {"removed": True, "id": pk, "name": name}
 
 
+_INCLUDE = re.compile(r"^\s*include(\s|=)", re.IGNORECASE | re.MULTILINE)
+MAX_SSH_CONFIG_CHARS = 200_000
+
+
+def devices_import_ssh_config(
+    caller: Caller,
+    config: Annotated[str, Field(description="The text of an OpenSSH client config (Host blocks)")],
+    dry_run: Annotated[bool, Field(description="Only say what would happen (default)")] = True,
+    update_existing: Annotated[
+        bool, Field(description="Bring devices of the same name in line with the config")
+    ] = False,
+    tags: Annotated[list[str] | None, Field(description="Tags for the devices created")] = None,
+) -> dict[str, Any]:
+    """Register devices from an SSH client config (~/.ssh/config style): one device per Host,
+    resolved as `ssh <alias>` would (HostName, Port, User, IdentityFile). Patterns are skipped,
+    `Match exec` is never run. Run with dry_run first, then again with dry_run=false."""
+    if len(config) > MAX_SSH_CONFIG_CHARS:
+        raise ToolError(f"config is longer than {MAX_SSH_CONFIG_CHARS} characters")
+    if _INCLUDE.search(config):
+        # Include would read files on the platform's own host: paste their Host blocks instead.
+        raise ToolError("Include is not followed here; paste the included files' Host blocks.")
+    with tempfile.TemporaryDirectory(prefix="infra-mcp-sshconfig-") as folder:
+        path = Path(folder) / "config"
+        path.write_text(config, encoding="utf-8")
+        try:
+            loaded = load_ssh_config(path, include_base=Path(folder))
+            report = import_hosts(
+                loaded.hosts, update_existing=update_existing, tags=tags or [], dry_run=dry_run
+            )
+        except (SshConfigError, DjangoValidationError) as e:
+            raise ToolError(str(e).replace(str(path), "config")) from e
+    return {
+        "summary": report.summary(),
+        "lines": report.lines(),
+        "warnings": [w.replace(str(path), "config") for w in loaded.warnings],
+        "dry_run": dry_run,
+    }
+
+
 WRITE_TOOLS: list[Callable[..., Any]] = [
+    devices_import_ssh_config,
     device_add,
     device_edit,
     device_remove,

@@ -148,7 +148,24 @@ def stack_analysis(
     )
 
 
+def explain_alerts() -> str:
+    """Explain the alerts that are open now: what each means, why it fired, what to do."""
+    return (
+        "Explain the alerts that are open on my infrastructure right now.\n\n"
+        "1. list_alerts (open_only=true): every firing or acknowledged alert with its rule, "
+        "device, subject, severity, current value and how often it fired.\n"
+        "2. For each, find why: list_events for that device since the alert first fired; for "
+        "a metric alert, metrics_history (CPU, memory, load) or get_device (filesystems); for "
+        "a pool or a drive, list_zfs_pools or get_drive with its reasons.\n"
+        "3. Answer most severe first, one short paragraph per alert: what it means in plain "
+        "words, the evidence, whether it looks real or noise (a value hovering at the "
+        "threshold, a flapping condition: high occurrences), and the next step. Say which "
+        "alerts someone already acknowledged."
+    )
+
+
 PROMPTS: list[Callable[..., str]] = [
+    explain_alerts,
     health_check,
     what_changed,
     troubleshoot_container,

@@ -34,6 +34,8 @@ from collectors.alerts.models import (
     subject_of,
 )
 from collectors.models import Event, Severity
+from collectors.stream import topics as stream_topics
+from collectors.stream.publish import publish_on_commit
 from devices.models import Device, DeviceStatus
 
 log = logging.getLogger(__name__)
@@ -125,6 +127,7 @@ def _fire_locked(
     alerts = Alert.objects.for_subject(rule, device, subject).select_for_update()
     alert = alerts.open().first()
     escalated = False
+    news = alert is None  # opened or reopened: worth a live message; a repeat firing is not
     if alert is None:
         # A flap (the condition came back within the repeat interval) reopens the same alert
         # rather than opening another one.
@@ -151,6 +154,8 @@ def _fire_locked(
     alert.save()
     if reason is not None:
         notify(alert, reason)
+    if news or escalated:
+        publish_alert(alert)
     return alert
 
 
@@ -194,6 +199,7 @@ def resolve(
         alert.save()
         if tell:
             notify(alert, NotificationReason.RESOLVED)
+        publish_alert(alert)
         return alert
 
 
@@ -302,4 +308,20 @@ def acknowledge_alert(
     alert.refresh_from_db()
     if changed:
         log.info("alert %s acknowledged by %s", alert.pk, user)
+        publish_alert(alert)
     return changed == 1
+
+
+def publish_alert(alert: Alert) -> None:
+    """Tell live clients (topic `alerts`) that an alert opened, got worse, was acknowledged or
+    resolved, once the transaction commits."""
+    data = {
+        "id": alert.pk, "rule": alert.rule_id, "rule_name": alert.rule.name,
+        "device": alert.device_id, "device_name": alert.device.name if alert.device else None,
+        "subject": alert.subject, "state": alert.state, "severity": alert.severity,
+        "summary": alert.summary, "value": alert.value, "occurrences": alert.occurrences,
+        "first_fired_at": alert.first_fired_at.isoformat(),
+        "last_fired_at": alert.last_fired_at.isoformat() if alert.last_fired_at else None,
+        "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
+    }  # fmt: skip
+    publish_on_commit([stream_topics.ALERTS], "alert", data)

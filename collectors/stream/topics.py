@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 __all__ = [
+    "ALERTS",
     "EVENTS",
     "EVENTS_CRITICAL",
     "FLEET",
@@ -25,7 +26,8 @@ __all__ = [
 FLEET = "fleet"
 EVENTS = "events"
 EVENTS_CRITICAL = "events:critical"
-_PLAIN = {FLEET: "fleet", EVENTS: "events", EVENTS_CRITICAL: "events.critical"}
+ALERTS = "alerts"
+_PLAIN = {FLEET: "fleet", EVENTS: "events", EVENTS_CRITICAL: "events.critical", ALERTS: "alerts"}
 _PER_DEVICE = re.compile(r"^(device|metrics):([1-9][0-9]{0,17})$")
 
 # One socket cannot make the server hold more than this many group memberships.

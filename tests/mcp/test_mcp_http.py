@@ -94,7 +94,7 @@ def test_read_tools_resources_and_prompts_are_listed_and_write_tools_are_not_by_
     }  # fmt: skip
     assert prompts == {
         "health_check", "what_changed", "troubleshoot_container", "capacity_report",
-        "troubleshoot", "device_performance", "stack_analysis",
+        "troubleshoot", "device_performance", "stack_analysis", "explain_alerts",
     }  # fmt: skip
 
 

@@ -47,7 +47,7 @@ def test_a_stdio_session_lists_everything_and_answers_as_the_named_token(
     }  # fmt: skip
     assert found["prompts"] == {
         "health_check", "what_changed", "troubleshoot_container", "capacity_report",
-        "troubleshoot", "device_performance", "stack_analysis",
+        "troubleshoot", "device_performance", "stack_analysis", "explain_alerts",
     }  # fmt: skip
     [nextcloud] = found["containers"]["results"]
     assert (nextcloud["name"], nextcloud["state"], nextcloud["exit_code"]) == (

@@ -29,7 +29,7 @@ from infrastructor.logs import correlation
 from infrastructor.models import ApiToken
 from mcp_bridge.models import CallStatus, McpTransport, ToolCall
 from mcp_bridge.principal import Principal, active_token, principal_of_user
-from mcp_bridge.views import Caller, as_json
+from mcp_bridge.views import Caller, as_json, with_human_sizes
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ def execute(
     with correlation() as correlation_id:
         try:
             caller.token = _authorize(name, principal, write=write)
-            return as_json(fn(caller, **arguments))
+            return as_json(with_human_sizes(fn(caller, **arguments)))
         except ToolError as e:
             status = CallStatus.DENIED if isinstance(e, Denied) else CallStatus.ERROR
             error = str(e)

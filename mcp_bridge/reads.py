@@ -34,6 +34,7 @@ from mcp_bridge import summary
 from mcp_bridge.views import MAX_LIMIT, Caller, detail, device_param, find_device, instant, page
 from proxies.api import ProxyConfigVersionSerializer, ProxyConfigViewSet
 from proxies.models import ProxyConfig
+from zfs import services as zfs_services
 from zfs.api import ArcSampleViewSet, DatasetViewSet, PoolViewSet, SnapshotViewSet
 
 DeviceName = Annotated[
@@ -546,6 +547,23 @@ def platform_health(caller: Caller) -> Any:
     return json.loads(health(request).content)
 
 
+def zfs_snapshot_diff(
+    caller: Caller,
+    device: Annotated[str, Field(description="The device's name")],
+    snapshot: Annotated[str, Field(description="A snapshot: dataset@name (or its id)")],
+    other: Annotated[str, Field(description="Another snapshot of the same dataset")],
+) -> dict[str, Any]:
+    """Files changed between two snapshots of a dataset (`zfs diff`, older first, read now over
+    SSH and audited): modified, added, removed, renamed; at most 5,000 changes."""
+    caller.device = find_device(device)
+    try:
+        row = zfs_services.find_snapshot(caller.device, snapshot)
+        result = zfs_services.diff_snapshots(row, other, actor=caller.actor, trigger=Trigger.MCP)
+    except zfs_services.InvalidInput as e:
+        raise ToolError(str(e)) from e
+    return result.as_json()
+
+
 # --- what only resources read -------------------------------------------------------------------
 
 
@@ -591,8 +609,10 @@ READ_TOOLS: list[Callable[..., Any]] = [
     list_zfs_snapshots, list_drives, drive_history, list_ports, list_proxies, list_events,
     metrics_history, list_alerts, read_logs, list_config_files, config_diff, get_container,
     container_stats, list_compose_projects, zfs_arc_stats, get_proxy, proxy_versions, get_drive,
-    platform_health,
+    platform_health, zfs_snapshot_diff,
 ]  # fmt: skip
 # Tools that may wait on a device over SSH (or, platform_health, on a worker ping): each call
 # gets a thread of its own (see calls.register).
-REMOTE_TOOLS: frozenset[str] = frozenset({"read_logs", "get_container", "platform_health"})
+REMOTE_TOOLS: frozenset[str] = frozenset(
+    {"read_logs", "get_container", "platform_health", "zfs_snapshot_diff"}
+)

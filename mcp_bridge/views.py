@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.viewsets import GenericViewSet
 
 from devices.api.timerange import parse_instant
+from devices.console.charts import format_bytes
 from devices.models import Device
 from infrastructor.models import ApiToken
 
@@ -56,6 +57,30 @@ def _text(value: object) -> str:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     return str(value)
+
+
+HUMAN_SUFFIX = "_human"
+
+
+def with_human_sizes(data: Any) -> Any:
+    """`data` with a `<field>_human` ("1.5 GiB") beside every whole-number `*_bytes` field, at any
+    depth: what a model reads without doing arithmetic. The API's own fields stay as they are."""
+    if isinstance(data, list):
+        return [with_human_sizes(item) for item in data]
+    if not isinstance(data, Mapping):
+        return data
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        out[key] = with_human_sizes(value)
+        if (
+            isinstance(key, str)
+            and key.endswith("_bytes")
+            and isinstance(value, int)
+            and not isinstance(value, bool)
+            and f"{key}{HUMAN_SUFFIX}" not in data
+        ):
+            out[f"{key}{HUMAN_SUFFIX}"] = format_bytes(value)
+    return out
 
 
 def api_request(params: Params, caller: Caller | None) -> Request:

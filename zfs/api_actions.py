@@ -28,7 +28,6 @@ from rest_framework.response import Response
 from collectors.api import OperationSerializer
 from collectors.models import Trigger
 from collectors.operations import OperationOutput
-from collectors.parsing import to_jsonable
 from infrastructor.actors import actor_for
 from zfs import services
 from zfs.models import Dataset, Pool, Snapshot
@@ -172,17 +171,7 @@ class SnapshotActionsMixin(_SnapshotView):
             )
         except services.InvalidInput as e:
             raise _invalid(e) from e
-        op = result.output.operation
         return Response(
-            {
-                "ok": result.ok,
-                "from": result.older.name,
-                "to": result.newer.name,
-                "changes": to_jsonable(result.changes),
-                "truncated": result.truncated,
-                "operation": op.pk,
-                "error": result.error or op.error or None,
-                "output_excerpt": None if result.output.ok else op.output_excerpt[-1000:],
-            },
+            result.as_json(),
             status=status.HTTP_200_OK if result.ok else status.HTTP_502_BAD_GATEWAY,
         )

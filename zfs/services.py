@@ -13,13 +13,14 @@ import datetime as dt
 import re
 import shlex
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils import timezone
 
 from collectors.engine import collect
 from collectors.models import Trigger
 from collectors.operations import OperationOutput, run_operation
-from collectors.parsing import ParseError
+from collectors.parsing import ParseError, to_jsonable
 from collectors.tasks import enqueue_collection
 from containers.services import InvalidInput
 from devices.models import Device
@@ -283,6 +284,20 @@ class SnapshotDiff:
     @property
     def ok(self) -> bool:
         return self.output.ok and self.error is None
+
+    def as_json(self) -> dict[str, Any]:
+        """What the API and MCP answer for a diff."""
+        op = self.output.operation
+        return {
+            "ok": self.ok,
+            "from": self.older.name,
+            "to": self.newer.name,
+            "changes": to_jsonable(self.changes),
+            "truncated": self.truncated,
+            "operation": op.pk,
+            "error": self.error or op.error or None,
+            "output_excerpt": None if self.output.ok else op.output_excerpt[-1000:],
+        }
 
 
 def diff_snapshots(

@@ -38,6 +38,7 @@ from collectors.store import StoreContext
 from containers.models import Container, ContainerState
 from devices.models import AuthMethod, Device, DeviceStatus, Drive, DriveSample, ListeningPort
 from infrastructor.models import ApiToken, Scope
+from mcp_bridge.views import HUMAN_SUFFIX
 from tests.samples import sample
 
 REPO = Path(__file__).resolve().parents[2]
@@ -196,9 +197,24 @@ def text_of(result: CallToolResult) -> str:
     return content.text
 
 
-def json_of(result: CallToolResult) -> Any:
+def raw_json_of(result: CallToolResult) -> Any:
     assert not result.is_error, text_of(result)
     return json.loads(text_of(result))
+
+
+def without_human(data: Any) -> Any:
+    """`data` without the `<field>_human` companions tools add to byte sizes: what the API
+    answers (contract tests compare with it)."""
+    if isinstance(data, list):
+        return [without_human(item) for item in data]
+    if isinstance(data, dict):
+        return {k: without_human(v) for k, v in data.items() if not k.endswith(HUMAN_SUFFIX)}
+    return data
+
+
+def json_of(result: CallToolResult) -> Any:
+    """A tool's JSON answer as the API would give it (see without_human; raw_json_of has all)."""
+    return without_human(raw_json_of(result))
 
 
 # --- a small fleet, partly stored from real captured outputs ----------------------------------

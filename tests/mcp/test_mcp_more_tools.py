@@ -22,7 +22,16 @@ from containers.models import ComposeProject, Container, ContainerStats
 from devices.models import ConfigContent, ConfigFile, Device
 from mcp_bridge.models import CallStatus, ToolCall
 from proxies.models import ConfKind, ConfStatus, ProxyConfig, ProxyConfigVersion, SwagInstance
-from tests.mcp.conftest import Fleet, HttpServer, Token, api, http_client, json_of, text_of
+from tests.mcp.conftest import (
+    Fleet,
+    HttpServer,
+    Token,
+    api,
+    http_client,
+    json_of,
+    raw_json_of,
+    text_of,
+)
 from zfs.models import ArcSample
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -335,3 +344,14 @@ def test_an_operator_registers_edits_and_removes_a_device(
         ("device_add", CallStatus.ERROR), ("device_edit", CallStatus.OK),
         ("device_remove", CallStatus.ERROR), ("device_remove", CallStatus.OK),
     ]  # fmt: skip
+
+
+def test_byte_sizes_come_with_a_human_readable_companion(
+    http_server: HttpServer, reader_token: Token, more: More
+) -> None:
+    async def call() -> Any:
+        async with http_client(http_server.url, reader_token.clear) as client:
+            return raw_json_of(await client.call_tool("zfs_arc_stats", {"device": "nas-1"}))
+
+    sample = anyio.run(call)["results"][0]
+    assert (sample["size_bytes"], sample["size_bytes_human"]) == (8 << 30, "8.0 GiB")

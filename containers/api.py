@@ -15,10 +15,8 @@ from rest_framework.response import Response
 
 from collectors.api import OperationSerializer
 from collectors.models import Trigger
-from collectors.parsing import ParseError, to_jsonable
 from containers import services
 from containers.models import ComposeProject, Container, ContainerStats
-from containers.parsers import parse_docker_inspect
 from devices.api.timerange import parse_range
 from infrastructor.actors import actor_for
 
@@ -171,22 +169,12 @@ class ContainerViewSet(
     def inspect(self, request: Request, pk: str | None = None) -> Response:
         """`docker inspect`, read now (environment variable values are never included)."""
         try:
-            output = services.inspect_container(self.get_object(), actor=actor_for(request))
+            body = services.inspected(self.get_object(), actor=actor_for(request))
         except services.InvalidInput as e:
             raise _invalid(e) from e
-        if not output.ok:
-            return Response(
-                {"ok": False, "error": output.operation.error, "operation": output.operation.pk},
-                status=status.HTTP_502_BAD_GATEWAY,
-            )
-        try:
-            facts = parse_docker_inspect(output.stdout)
-        except ParseError as e:
-            return Response(
-                {"ok": False, "error": str(e), "operation": output.operation.pk},
-                status=status.HTTP_502_BAD_GATEWAY,
-            )
-        return Response({"ok": True, "inspect": to_jsonable(facts[0]) if facts else None})
+        return Response(
+            body, status=status.HTTP_200_OK if body["ok"] else status.HTTP_502_BAD_GATEWAY
+        )
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """`docker rm` of a stopped container; off unless CONTAINER_REMOVE_ENABLED."""

@@ -9,14 +9,17 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 
 from collectors.engine import collect
 from collectors.models import Trigger
 from collectors.operations import OperationOutput, run_operation
+from collectors.parsing import ParseError, to_jsonable
 from collectors.tasks import enqueue_collection
 from containers.models import Container, ContainerState
+from containers.parsers import parse_docker_inspect
 
 # docker's own rule for names, plus hex ids.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$")
@@ -167,3 +170,16 @@ def inspect_container(
         command=f"docker inspect --type container -- {shlex.quote(name)}", actor=actor,
         trigger=trigger,
     )  # fmt: skip
+
+
+def inspected(container: Container, *, actor: str, trigger: str = Trigger.API) -> dict[str, Any]:
+    """`docker inspect` now, parsed: what the API and MCP answer (`ok`, and `inspect` or
+    `error` with the audited operation's id)."""
+    output = inspect_container(container, actor=actor, trigger=trigger)
+    if not output.ok:
+        return {"ok": False, "error": output.operation.error, "operation": output.operation.pk}
+    try:
+        facts = parse_docker_inspect(output.stdout)
+    except ParseError as e:
+        return {"ok": False, "error": str(e), "operation": output.operation.pk}
+    return {"ok": True, "inspect": to_jsonable(facts[0]) if facts else None}

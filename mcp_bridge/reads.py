@@ -18,11 +18,9 @@ from pydantic import Field
 from collectors.alerts.api import AlertViewSet
 from collectors.api import EventViewSet
 from collectors.models import Trigger
-from collectors.parsing import ParseError, to_jsonable
 from containers import services as container_services
 from containers.api import ComposeProjectViewSet, ContainerViewSet
 from containers.models import ComposeProject, Container
-from containers.parsers import parse_docker_inspect
 from devices import logs as device_logs
 from devices.api.configs import ConfigFileSerializer, ConfigFileViewSet
 from devices.api.drives import DriveViewSet
@@ -434,16 +432,9 @@ def get_container(
 def _inspect(caller: Caller, row: Container) -> dict[str, Any]:
     """What the API's inspect action answers, run as the MCP caller."""
     try:
-        output = container_services.inspect_container(row, actor=caller.actor, trigger=Trigger.MCP)
+        return container_services.inspected(row, actor=caller.actor, trigger=Trigger.MCP)
     except container_services.InvalidInput as e:
         raise ToolError(str(e)) from e
-    if not output.ok:
-        return {"ok": False, "error": output.operation.error, "operation": output.operation.pk}
-    try:
-        facts = parse_docker_inspect(output.stdout)
-    except ParseError as e:
-        return {"ok": False, "error": str(e), "operation": output.operation.pk}
-    return {"ok": True, "inspect": to_jsonable(facts[0]) if facts else None}
 
 
 def container_stats(

@@ -24,8 +24,8 @@ from rest_framework.request import Request
 from rest_framework.viewsets import GenericViewSet
 
 from devices.api.timerange import parse_instant
-from devices.console.charts import format_bytes
 from devices.models import Device
+from infrastructor.formatting import format_bytes
 from infrastructor.models import ApiToken
 
 MAX_LIMIT = 500

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from infrastructor.formatting import format_bytes
+
 __all__ = ["Chart", "Line", "format_bytes", "format_value", "render_svg", "summary"]
 
 WIDTH, HEIGHT = 640, 180
@@ -62,14 +64,6 @@ class Chart:
     @property
     def has_data(self) -> bool:
         return any(line.values for line in self.lines)
-
-
-def format_bytes(value: float) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} TiB"  # pragma: no cover (the loop returns)
 
 
 def format_value(value: float | None, unit: str) -> str:

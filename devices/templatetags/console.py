@@ -8,7 +8,8 @@ import datetime as dt
 from django import template
 from django.utils import timezone
 
-from devices.console.charts import format_bytes, format_value
+from devices.console.charts import format_value
+from infrastructor.formatting import format_bytes
 
 register = template.Library()
 

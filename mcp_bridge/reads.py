@@ -20,9 +20,9 @@ from collectors.api import EventViewSet
 from collectors.models import Trigger
 from containers import services as container_services
 from containers.api import ComposeProjectViewSet, ContainerViewSet
-from containers.models import ComposeProject, Container
+from containers.models import Container
 from devices import logs as device_logs
-from devices.api.configs import ConfigFileSerializer, ConfigFileViewSet
+from devices.api.configs import ConfigFileViewSet
 from devices.api.drives import DriveViewSet
 from devices.api.ports import ListeningPortViewSet
 from devices.api.views import DeviceViewSet
@@ -553,46 +553,6 @@ def zfs_snapshot_diff(
     except zfs_services.InvalidInput as e:
         raise ToolError(str(e)) from e
     return result.as_json()
-
-
-# --- what only resources read -------------------------------------------------------------------
-
-
-def compose_stack(caller: Caller, device: str, project: str) -> dict[str, Any]:
-    """A Compose project of a device, as list_compose_projects shows it, with the content of its
-    Compose files as watched (secret-looking values masked)."""
-    caller.device = find_device(device)
-    row = ComposeProject.objects.filter(device=caller.device, name=project).first()
-    if row is None:
-        raise ToolError(
-            f"No Compose project {project!r} on {caller.device.name}; "
-            f"docker://{caller.device.name}/stacks lists them."
-        )
-    listed = page(ComposeProjectViewSet, {"device": caller.device.pk}, caller, limit=MAX_LIMIT,
-                  offset=0, narrow=lambda qs: qs.filter(pk=row.pk))  # fmt: skip
-    files = ConfigFile.objects.filter(device=caller.device, path__in=row.config_files)
-    return {
-        "project": listed["results"][0],
-        "files": [
-            ConfigFileSerializer(f).data
-            for f in files.select_related("device", "watched_path", "content")
-        ],
-    }
-
-
-def proxy_conf_text(caller: Caller, device: str, name: str) -> str:
-    """The raw text of a SWAG proxy conf (e.g. jellyfin.subdomain.conf) as last collected."""
-    caller.device = find_device(device)
-    conf = (
-        ProxyConfig.objects.filter(device=caller.device, name=name)
-        .order_by("status")  # active before removed/sample of the same name
-        .first()
-    )
-    if conf is None:
-        raise ToolError(
-            f"No proxy conf {name!r} on {caller.device.name}; swag://configs lists them."
-        )
-    return conf.content
 
 
 READ_TOOLS: list[Callable[..., Any]] = [

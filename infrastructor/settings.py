@@ -97,14 +97,32 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/infrastructor"),
 }
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+# A pool of connections per process (psycopg_pool), shared by its threads. Under daphne every
+# request runs in a thread of its own, so a connection kept per thread (CONN_MAX_AGE) was opened
+# for each request and left behind when the thread ended: a new PostgreSQL backend per request
+# (most of a small request's time, bench/api.py) and idle connections piling up. A pooled
+# connection goes back to the pool when Django closes it (end of request, end of task) and is
+# checked before it is handed out again, so a PostgreSQL restart costs one reconnect.
+# DB_POOL_MAX_SIZE=0 turns the pool off: then DB_CONN_MAX_AGE keeps connections per thread.
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=20)
+if DB_POOL_MAX_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django's rule: pooled connections are not kept
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(env.int("DB_POOL_MIN_SIZE", default=2), DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        # Seconds a thread waits for a free connection before its request or task fails.
+        "timeout": env.float("DB_POOL_TIMEOUT", default=30.0),
+    }
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+# Pooled: the pool checks a connection before handing it out; else Django before reusing it.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "infrastructor.cache.SharedPoolRedisCache",
         "LOCATION": env.str("CACHE_URL", default=REDIS_URL),
         "KEY_PREFIX": "infra",
     }

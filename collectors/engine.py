@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from collectors.claims import claim_device
@@ -44,6 +44,8 @@ from infrastructor.logs import get_correlation_id
 log = logging.getLogger(__name__)
 
 CAPABILITIES_KIND = "capabilities"
+# error_type of a run whose worker died before finishing it (closed by the next claim's holder).
+WORKER_LOST = "worker_lost"
 
 
 def section_timeout_s() -> int:
@@ -174,26 +176,55 @@ def collect(
     *,
     trigger: str = Trigger.SCHEDULE,
     actor: str = "",
+    task_id: str = "",
 ) -> CollectionRun | None:
     """Collect `kinds` (default: every kind the device supports) from a device, in one exec.
 
-    Returns the audit row, or None when another collection holds the device right now.
+    Returns the audit row, or None when another collection holds the device right now. A Celery
+    task passes its id: delivered again after its worker died, it takes over its own claim, and
+    returns the run it already finished instead of collecting (and storing) twice.
     """
     device_id = device if isinstance(device, int) else device.pk
     ttl = dt.timedelta(seconds=settings.SSH_CONNECT_TIMEOUT + settings.SSH_COMMAND_TIMEOUT + 30)
-    with claim_device(device_id, ttl) as token:
-        if token is None:
+    with claim_device(device_id, ttl, task_id=task_id) as claim:
+        if claim is None:
             if Device.objects.filter(pk=device_id).exists():
                 log.info("device %s is being collected already; skipped", device_id)
             else:
                 log.info("device %s no longer exists; nothing to collect", device_id)
             return None
+        if claim.taken_over:
+            _close_abandoned_runs(device_id)
+        if task_id:
+            done = CollectionRun.objects.filter(task_id=task_id).exclude(
+                status=RunStatus.RUNNING
+            ).exclude(error_type=WORKER_LOST)  # fmt: skip
+            if finished := done.order_by("-started_at").first():
+                log.info("task %s already collected device %s (run %s)", task_id, device_id,
+                         finished.pk)  # fmt: skip
+                return finished
         device = Device.objects.get(pk=device_id)
-        return _collect_claimed(device, kinds, trigger=trigger, actor=actor)
+        return _collect_claimed(device, kinds, trigger=trigger, actor=actor, task_id=task_id)
+
+
+def _close_abandoned_runs(device_id: int) -> None:
+    """Runs the claim's dead holder left open (its worker was killed mid-collection). Every run
+    is opened and finished under its device's claim, so any still running now is abandoned; its
+    store transaction never committed, so nothing of it was kept."""
+    closed = CollectionRun.objects.filter(device_id=device_id, status=RunStatus.RUNNING).update(
+        status=RunStatus.FAILED,
+        error_type=WORKER_LOST,
+        error="the worker running this collection stopped before it finished; nothing of it "
+        "was stored (a redelivered task collects again)",
+        finished_at=timezone.now(),
+    )
+    if closed:
+        log.warning("device %s: closed %d collection(s) abandoned by a dead worker", device_id,
+                    closed)  # fmt: skip
 
 
 def _collect_claimed(
-    device: Device, names: Sequence[str] | None, *, trigger: str, actor: str
+    device: Device, names: Sequence[str] | None, *, trigger: str, actor: str, task_id: str = ""
 ) -> CollectionRun:
     started = time.monotonic()
     status_before = device.status  # for the live stream's device.status message
@@ -204,6 +235,7 @@ def _collect_claimed(
         trigger=trigger,
         actor=actor[:150],
         correlation_id=get_correlation_id(),
+        task_id=task_id[:64],
         started_at=timezone.now(),
         kind_results={n: {"status": KindStatus.SKIPPED, "reason": r} for n, r in skipped.items()},
     )
@@ -239,19 +271,51 @@ def _collect_claimed(
         [k.name for k in to_run],
     )
     outcomes = {k.name: evaluate(k, outputs[k.name], result) for k in to_run}
-    collected_at = timezone.now()
+    try:
+        _store(device, run, to_run, result, outcomes, started, conn, status_before)
+    except DatabaseError as e:
+        # The transaction itself failed (the database connection was dropped, say): it rolled
+        # back whole, and Django replaces a dead connection on the next query, so the audit row
+        # is written on a fresh one. Nothing stored before this collection is touched.
+        log.exception("storing the collection of %s failed; nothing of it was kept", device.name)
+        failed = {
+            name: o.as_audit() | {"status": KindStatus.ERROR, "error_type": "store_failed"}
+            for name, o in outcomes.items()
+        }
+        _finish(run, started, status=RunStatus.FAILED, error_type="store_failed",
+                error=f"storing failed, nothing of this collection was kept: "
+                      f"{type(e).__name__}: {e}"[:2000],
+                bytes_read=result.bytes_read, kind_results=run.kind_results | failed)  # fmt: skip
+        stream.collection_ended(device, run, status_before=status_before)
+    return run
+
+
+def _store(
+    device: Device,
+    run: CollectionRun,
+    to_run: list[Kind],
+    result: ExecResult,
+    outcomes: dict[str, KindOutcome],
+    started: float,
+    conn: SSHConnection | LocalConnection,
+    status_before: str,
+) -> None:
+    """One transaction: every kind's facts (a savepoint each), the device's status, the run."""
     with transaction.atomic():
-        ctx = StoreContext(device=device, run=run, collected_at=collected_at)
+        ctx = StoreContext(device=device, run=run, collected_at=timezone.now())
         for kind in to_run:
-            outcome = outcomes[kind.name]
+            name = kind.name
+            outcome = outcomes[name]
             if outcome.status != KindStatus.OK or kind.store is None:
                 continue
             try:
                 with transaction.atomic():
                     kind.store(ctx, outcome.facts)
             except Exception as e:  # one kind's store bug must not lose the others
-                log.exception("storing %s for %s failed", kind.name, device.name)
-                outcomes[kind.name] = KindOutcome(
+                if transaction.get_rollback():
+                    raise  # not this kind: the transaction itself is lost (see the caller)
+                log.exception("storing %s for %s failed", name, device.name)
+                outcomes[name] = KindOutcome(
                     KindStatus.ERROR, None, "store_error", f"{type(e).__name__}: {e}"
                 )
         for key, finalizer in ctx.finalizers():
@@ -259,13 +323,14 @@ def _collect_claimed(
                 with transaction.atomic():
                     finalizer()
             except Exception:
+                if transaction.get_rollback():
+                    raise
                 log.exception("finishing %s for %s failed", key, device.name)
         _record_outcome(
             device, run, result, outcomes, started, conn.connect_s, conn.host_key, ctx.notes
         )
         # Live stream, sent after this transaction commits (and never if it rolls back).
         stream.collection_ended(device, run, status_before=status_before)
-    return run
 
 
 def _notes(notes: dict[str, list[str]] | None, kind: str) -> dict[str, object]:

@@ -53,6 +53,9 @@ class CollectionRun(models.Model):
     trigger = models.CharField(max_length=16, choices=Trigger.choices)
     actor = models.CharField(max_length=150, blank=True)
     correlation_id = models.CharField(max_length=64, blank=True, db_index=True)
+    # The Celery task that ran it: a task the broker delivers again (its worker died) finds its
+    # finished run here instead of collecting twice (collectors.engine.collect).
+    task_id = models.CharField(max_length=64, blank=True, db_index=True)
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
@@ -22,19 +22,28 @@ BEAT_TICK_CACHE_KEY = "beat:last_tick"
 
 
 @shared_task(
+    bind=True,
     name="collectors.collect_device",
     ignore_result=False,
     # Past the engine's own timeouts, so the engine always gets to write its audit row first.
     soft_time_limit=int(settings.SSH_CONNECT_TIMEOUT + settings.SSH_COMMAND_TIMEOUT + 20),
     time_limit=int(settings.SSH_CONNECT_TIMEOUT + settings.SSH_COMMAND_TIMEOUT + 40),
+    # A collection is safe to redo, so it is acknowledged only once it ran: when its worker dies
+    # mid-task the broker hands it out again (at once for a lost prefork child, after the broker's
+    # visibility timeout for a whole worker), and `collect` keyed by the task id takes over its
+    # own claim and never stores one task twice. Other tasks (a notification, beat's dispatch)
+    # keep the early ack: redoing them would send or enqueue twice.
+    acks_late=True,
+    reject_on_worker_lost=True,
 )
 def collect_device(
+    self: Task,
     device_id: int,
     kinds: list[str] | None = None,
     trigger: str = Trigger.SCHEDULE,
     actor: str = "",
 ) -> dict[str, Any]:
-    run = collect(device_id, kinds, trigger=trigger, actor=actor)
+    run = collect(device_id, kinds, trigger=trigger, actor=actor, task_id=self.request.id or "")
     pool.close_idle(settings.SSH_POOL_IDLE_SECONDS)
     if run is None:
         return {"device": device_id, "run": None, "status": "busy"}

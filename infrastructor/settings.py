@@ -255,8 +255,20 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_DEFAULT_QUEUE", default="default")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Tasks are acknowledged when received, except collections (collectors.tasks.collect_device acks
+# late: safe to redo, so a worker killed mid-collection has its task delivered again).
 CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Redis hands a message that was taken but never acknowledged (its worker died) out again once it
+# is this old. It must exceed the longest countdown a waiting task holds unacknowledged (a
+# notification's last retry waits 64 x NOTIFY_RETRY_BACKOFF_SECONDS, 32 min by default) and the
+# longest task (a collection: SSH timeouts + 40 s), else a live task would be run twice. Workers
+# look for such messages every RESTORE_INTERVAL x RESTORE_THROTTLE seconds.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -85,18 +85,27 @@ def publish(topics: Sequence[str], type: str, data: dict[str, Any]) -> None:
         return
     message = layer_message(topics, type, data)
     groups = [t.parse(name).group for name in topics]
+    sent = 0
 
-    async def send_all() -> None:
-        for group in groups:
+    async def send_rest() -> None:
+        nonlocal sent
+        for group in groups[sent:]:
             await layer.group_send(group, message)
+            sent += 1
 
-    future = asyncio.run_coroutine_threadsafe(send_all(), _publisher_loop())
-    try:
-        future.result(timeout=_SEND_TIMEOUT_S)
-    except Exception:  # the channel layer may raise anything its backend raises; or a timeout
-        future.cancel()
-        _down_until = time.monotonic() + _BACKOFF_S
-        log.warning("could not publish %s to %s", type, list(topics), exc_info=True)
+    for attempt in (1, 2):
+        future = asyncio.run_coroutine_threadsafe(send_rest(), _publisher_loop())
+        try:
+            future.result(timeout=_SEND_TIMEOUT_S)
+        except Exception as e:  # the channel layer may raise anything its backend raises
+            future.cancel()
+            # Once more at once, unless it timed out: after Redis restarted, the first command
+            # on a pooled connection finds it closed, and the retry gets a new one.
+            if attempt == 1 and not isinstance(e, TimeoutError):
+                continue
+            _down_until = time.monotonic() + _BACKOFF_S
+            log.warning("could not publish %s to %s", type, list(topics), exc_info=True)
+        return
 
 
 def publish_on_commit(topics: Sequence[str], type: str, data: dict[str, Any]) -> None:

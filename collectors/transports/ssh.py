@@ -148,6 +148,11 @@ class SSHConnection:
                 transport.start_client(timeout=target.connect_timeout_s)
             except (paramiko.SSHException, EOFError, OSError) as e:
                 raise ConnectError(f"SSH handshake with {target.address} failed: {e}") from e
+            if not transport.initial_kex_done:
+                # start_client returns quietly when its timeout ends first: a server that takes
+                # the connection and never speaks SSH.
+                raise ConnectError(f"SSH handshake with {target.address} failed: no answer "
+                                   f"within {target.connect_timeout_s:g} s")  # fmt: skip
             key = transport.get_remote_server_key()
             offered = f"{key.get_name()} {key.get_base64()}"
             if target.pinned_host_key and target.pinned_host_key != offered:

@@ -3,19 +3,26 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template import engines
+from django.template.response import TemplateResponse
+from django.utils import timezone
 
-from collectors.alerts.engine import acknowledge_alert
+from collectors.alerts import via_apprise
+from collectors.alerts.engine import acknowledge_alert, silence_alerts
 from collectors.alerts.models import (
     Alert,
     AlertRule,
     AttemptStatus,
     Channel,
+    ChannelKind,
     NotificationAttempt,
     NotificationReason,
     Silence,
@@ -45,7 +52,7 @@ class AlertAdmin(admin.ModelAdmin[Alert]):
     date_hierarchy = "last_fired_at"
     readonly_fields = [f.name for f in Alert._meta.fields if f.name != "acknowledge_note"]
     inlines = [AttemptInline]
-    actions = ["acknowledge"]
+    actions = ["acknowledge", "silence"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # alerts come from events only
@@ -54,6 +61,62 @@ class AlertAdmin(admin.ModelAdmin[Alert]):
     def acknowledge(self, request: HttpRequest, queryset: QuerySet[Alert]) -> None:
         done = sum(acknowledge_alert(a, user=request.user) for a in queryset)
         self.message_user(request, f"{done} alert(s) acknowledged.", messages.SUCCESS)
+
+    @admin.action(description="Silence selected alerts (for a while, with a reason)...")
+    def silence(self, request: HttpRequest, queryset: QuerySet[Alert]) -> TemplateResponse | None:
+        """An intermediate page asks how long and why; its form posts back to this action."""
+        alerts = list(queryset.select_related("rule", "device"))
+        form = SilenceAlertsForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            made = silence_alerts(alerts, user=request.user, until=form.cleaned_data["until"],
+                                  reason=form.cleaned_data["reason"])  # fmt: skip
+            until = f"{form.cleaned_data['until']:%Y-%m-%d %H:%M} UTC"
+            self.message_user(request, f"{len(made)} silence(s) until {until}.", messages.SUCCESS)
+            return None
+        context = {
+            **self.admin_site.each_context(request), "title": "Silence alerts", "form": form,
+            "alerts": alerts, "opts": self.model._meta, "checkbox": helpers.ACTION_CHECKBOX_NAME,
+        }  # fmt: skip
+        return TemplateResponse(request, engines["django"].from_string(SILENCE_PAGE), context)
+
+
+SILENCE_PAGE = """{% extends "admin/base_site.html" %}
+{% block content %}<form method="post">{% csrf_token %}
+<p>One silence per rule and device below: these alerts keep being recorded, nobody is told
+until the silence ends.</p>
+<ul>{% for alert in alerts %}<li>{{ alert.rule }} on {{ alert.device|default:"any device" }}:
+{{ alert.summary }}</li>{% endfor %}</ul>
+{{ form.as_p }}
+{% for alert in alerts %}<input type="hidden" name="{{ checkbox }}" value="{{ alert.pk }}">
+{% endfor %}<input type="hidden" name="action" value="silence">
+<input type="submit" name="apply" value="Silence">
+<a href="" class="button cancel-link">Cancel</a></form>{% endblock %}"""
+
+DURATIONS = [(60, "1 hour"), (240, "4 hours"), (720, "12 hours"), (1440, "1 day"),
+             (10080, "1 week")]  # fmt: skip
+
+
+class SilenceAlertsForm(forms.Form):
+    """How long (a duration, or until a time in UTC) and why; `until` in cleaned_data."""
+
+    duration = forms.TypedChoiceField(
+        choices=[("", "---------"), *DURATIONS], coerce=int, required=False, empty_value=None,
+        help_text="Or give an end below.",
+    )  # fmt: skip
+    until = forms.DateTimeField(required=False, help_text="UTC, such as 2026-12-01 08:00.")
+    reason = forms.CharField(max_length=500)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        duration, until = data.get("duration"), data.get("until")
+        if (duration is None) == (until is None):
+            raise forms.ValidationError("Give either a duration or an end time.")
+        if duration is not None:
+            until = timezone.now() + dt.timedelta(minutes=duration)
+        if until is not None and until <= timezone.now():
+            raise forms.ValidationError("The end time is already past.")
+        data["until"] = until
+        return data
 
 
 @admin.register(AlertRule)
@@ -132,16 +195,23 @@ class ChannelAdmin(admin.ModelAdmin[Channel]):
     list_display = ["name", "kind", "url", "enabled", "is_default", "quiet_hours"]
     list_filter = ["kind", "enabled"]
     actions = ["send_test"]
+    readonly_fields = ["apprise_urls"]
     fieldsets = [
         (None, {"fields": ["name", "kind", "enabled", "is_default"]}),
-        ("Where", {"fields": ["url", "secret", "clear_secret", "recipients"],
+        ("Where", {"fields": ["url", "secret", "clear_secret", "apprise_urls", "recipients"],
                    "description": "Webhook, ntfy and Gotify: URL (and secret or token). "
-                   "Email: recipients."}),
+                   "Email: recipients. Apprise: its URLs in the secret field."}),
         ("Quiet hours", {"fields": [("quiet_start", "quiet_end"), "quiet_timezone",
                                     "critical_bypasses"],
                          "description": "Non-critical notifications in this window wait for "
                          "its end. It may cross midnight (22:00 to 07:00)."}),
     ]  # fmt: skip
+
+    @admin.display(description="Apprise URLs (masked)")
+    def apprise_urls(self, channel: Channel) -> str:
+        if channel.kind != ChannelKind.APPRISE or not channel.secret:
+            return "-"
+        return ", ".join(via_apprise.masked(channel.secret))
 
     @admin.display(description="quiet hours")
     def quiet_hours(self, channel: Channel) -> str:

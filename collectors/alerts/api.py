@@ -7,23 +7,26 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from collectors.alerts import via_apprise
 from collectors.alerts.engine import acknowledge_alert
-from collectors.alerts.models import Alert, AlertRule, AlertState, Channel, Silence
+from collectors.alerts.models import Alert, AlertRule, AlertState, Channel, ChannelKind, Silence
 from collectors.alerts.tasks import send_test
 from infrastructor.filters import UtcDateTimeFilter
 
 
 class AlertSerializer(serializers.ModelSerializer[Alert]):
     rule_name = serializers.CharField(source="rule.name", read_only=True)
-    device_name = serializers.CharField(source="device.name", read_only=True, default=None)
+    device_name = serializers.CharField(
+        source="device.name", read_only=True, default=None, allow_null=True
+    )
     acknowledged_by = serializers.CharField(
-        source="acknowledged_by.username", read_only=True, default=None
+        source="acknowledged_by.username", read_only=True, default=None, allow_null=True
     )
 
     class Meta:
@@ -69,7 +72,12 @@ class AlertRuleSerializer(serializers.ModelSerializer[AlertRule]):
 
 
 class SilenceSerializer(serializers.ModelSerializer[Silence]):
-    created_by = serializers.CharField(source="created_by.username", read_only=True, default=None)
+    # Not CharField(source="created_by.username", default=None): a partial update left the
+    # field out when nobody (admin, MCP) was recorded as its creator.
+    created_by: serializers.SlugRelatedField[Any] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True,
+        help_text="Who created it; null when nobody was recorded.",
+    )  # fmt: skip
 
     class Meta:
         model = Silence
@@ -88,21 +96,30 @@ class SilenceSerializer(serializers.ModelSerializer[Silence]):
 
 class ChannelSerializer(serializers.ModelSerializer[Channel]):
     secret = serializers.CharField(
-        write_only=True, required=False, allow_blank=True, max_length=200,
-        help_text="Webhook: HMAC key. ntfy: access token. Gotify: application token. "
-        "Never returned.",
+        write_only=True, required=False, allow_blank=True, max_length=2000,
+        help_text="Webhook: HMAC key. ntfy: access token. Gotify: application token. Apprise: "
+        "its URLs (several separated by spaces or commas). Never returned.",
     )  # fmt: skip
     has_secret = serializers.SerializerMethodField()
+    apprise_urls = serializers.SerializerMethodField(
+        help_text="Apprise: its URLs as Apprise shows them, secrets elided."
+    )
 
     class Meta:
         model = Channel
-        fields = ["id", "name", "kind", "url", "secret", "has_secret", "recipients", "enabled",
-                  "is_default", "quiet_start", "quiet_end", "quiet_timezone",
-                  "critical_bypasses", "created_at"]  # fmt: skip
+        fields = ["id", "name", "kind", "url", "secret", "has_secret", "apprise_urls",
+                  "recipients", "enabled", "is_default", "quiet_start", "quiet_end",
+                  "quiet_timezone", "critical_bypasses", "created_at"]  # fmt: skip
         read_only_fields = ["created_at"]
 
     def get_has_secret(self, channel: Channel) -> bool:
         return bool(channel.secret)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_apprise_urls(self, channel: Channel) -> list[str]:
+        if channel.kind != ChannelKind.APPRISE or not channel.secret:
+            return []
+        return via_apprise.masked(channel.secret)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if found := _merged(self, attrs).problems():
@@ -131,7 +148,7 @@ class AlertViewSet(viewsets.ReadOnlyModelViewSet[Alert]):
     search_fields = ["summary", "subject", "device__name", "rule__name"]
     ordering_fields = ["last_fired_at", "first_fired_at", "severity", "occurrences"]
 
-    @extend_schema(request=AcknowledgeSerializer, responses={200: AlertSerializer})
+    @extend_schema(request=AcknowledgeSerializer, responses={200: AlertSerializer, 409: dict})
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, pk: str | None = None) -> Response:
         """Firing → acknowledged, with an optional note: no more reminders until it resolves."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from functools import partial
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -310,6 +311,32 @@ def acknowledge_alert(
         log.info("alert %s acknowledged by %s", alert.pk, user)
         publish_alert(alert)
     return changed == 1
+
+
+def silence_alerts(
+    alerts: Iterable[Alert], *, user: AbstractBaseUser | AnonymousUser | None,
+    until: dt.datetime, reason: str, now: dt.datetime | None = None,
+) -> list[Silence]:  # fmt: skip
+    """One silence per rule and device of these alerts (a silence cannot name a subject: it
+    mutes that rule on that device; the rule alone for an alert without a device), until
+    `until`, with a reason and who asked. Their open alerts are marked silenced at once; they
+    keep being recorded, only notifications stop."""
+    now = now or timezone.now()
+    if until <= now:
+        raise ValueError("A silence must end in the future.")
+    who = user.pk if user is not None and user.is_authenticated else None
+    subjects = {(a.rule_id, a.device_id): a for a in alerts}
+    made: list[Silence] = []
+    with transaction.atomic():
+        for (rule_id, device_id), alert in subjects.items():
+            made.append(Silence.objects.create(
+                rule_id=rule_id, device_id=device_id, until=until, reason=reason[:500],
+                created_by_id=who,
+            ))  # fmt: skip
+            Alert.objects.open().filter(rule_id=rule_id, device=device_id).update(silenced=True)
+            log.info("alerts of rule %s on device %s silenced until %s by %s: %s",
+                     alert.rule_id, device_id, until.isoformat(), user, reason)  # fmt: skip
+    return made
 
 
 def publish_alert(alert: Alert) -> None:

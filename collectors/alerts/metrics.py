@@ -13,9 +13,10 @@ Semantics (the README's "Alerts" section says the same to users):
   and quiet. Coming back within the rule's repeat interval reopens the same alert, silently.
 - **Derived metrics** (full in N days, container restarts, data staleness, failing collection)
   are computed at each evaluation; they measure time themselves, so `for_minutes` is 0.
-- A subject that disappears from a device still reporting that family (a filesystem unmounted,
-  a container removed) resolves its alert, as does a device no longer monitored or no longer
-  covered by the rule.
+- A subject that is gone (a pool removed, a filesystem no longer in the newest df, a container
+  or a drive removed, even the device's only one) or that disappears from a device still
+  reporting that family resolves its alert, which says why, as does a device no longer
+  monitored or no longer covered by the rule. A silent device keeps its alerts.
 
 Reading is one query per metric family for all devices, never one per device.
 """
@@ -48,6 +49,7 @@ from collectors.alerts.models import (
     SeriesState,
     breaches,
 )
+from collectors.alerts.subjects import mounted_now, vanished
 from collectors.models import CollectionRun, KindStatus
 from containers.models import Container
 from devices.models import Device, DeviceStatus, DriveSample, FilesystemSample, SystemSample
@@ -197,12 +199,13 @@ def read_system(metrics: set[str], since: dt.datetime, ids: list[int]) -> dict[s
 
 
 def read_filesystems(since: dt.datetime, ids: list[int]) -> Readings:
-    rows = (
+    rows = list(
         FilesystemSample.objects.filter(device_id__in=ids, collected_at__gte=since)
         .order_by("collected_at")
         .values_list("device_id", "mountpoint", "collected_at", "used_pct")
     )
-    return _group((d, f"mount:{m}", at, v) for d, m, at, v in rows)
+    mounted = mounted_now(rows)
+    return _group((d, f"mount:{m}", at, v) for d, m, at, v in rows if (d, m) in mounted)
 
 
 def read_pools(since: dt.datetime, ids: list[int]) -> Readings:
@@ -254,15 +257,14 @@ def read_fill_trend(now: dt.datetime, ids: list[int]) -> Readings:
         )
     )
     recent = now - _margin(settings.SYSTEM_METRICS_INTERVAL)
-    free = {
-        (d, m): (at, available)
-        for d, m, at, available in FilesystemSample.objects.filter(
-            device_id__in=ids, collected_at__gte=recent
-        )
+    latest = list(
+        FilesystemSample.objects.filter(device_id__in=ids, collected_at__gte=recent)
         .order_by("device_id", "mountpoint", "-collected_at")
         .distinct("device_id", "mountpoint")
         .values_list("device_id", "mountpoint", "collected_at", "available_bytes")
-    }
+    )
+    mounted = mounted_now(latest)
+    free = {(d, m): (at, available) for d, m, at, available in latest if (d, m) in mounted}
     series: Readings = {}
     for fit in fits:
         key = (fit["device_id"], fit["mountpoint"])
@@ -427,7 +429,8 @@ def evaluate_metric_rules(now: dt.datetime | None = None) -> Outcome:
     devices = {d.pk: d for d in Device.objects.monitored()}
     readings = read_all(rules, devices, now)
     open_alerts: dict[tuple[int, int | None, str], Alert] = {
-        (a.rule_id, a.device_id, a.subject): a for a in Alert.objects.open().filter(rule__in=rules)
+        (a.rule_id, a.device_id, a.subject): a
+        for a in Alert.objects.open().filter(rule__in=rules).select_related("device")
     }
     for rule in rules:
         series = readings.get(rule.metric, {})
@@ -439,17 +442,40 @@ def evaluate_metric_rules(now: dt.datetime | None = None) -> Outcome:
             seen.add((device_id, subject))
             alert = open_alerts.get((rule.pk, device_id, subject))
             _apply(rule, device, subject, samples, alert, now, outcome)
-        reporting = {device_id for device_id, _ in series}
-        for (rule_id, alert_device, subject), alert in open_alerts.items():
-            if rule_id != rule.pk or alert_device is None or (alert_device, subject) in seen:
-                continue
-            known = devices.get(alert_device)
-            # Gone: no longer monitored, no longer covered, or its subject vanished from a
-            # device still reporting. A silent device keeps its alerts (we do not know).
-            gone = known is None or not rule.covers(known) or alert_device in reporting
-            if gone and (done := resolve(rule, alert.device, subject, now=now)):
-                outcome.resolved.append(done)
+        unseen = {
+            (alert_device, subject): alert
+            for (rule_id, alert_device, subject), alert in open_alerts.items()
+            if rule_id == rule.pk and alert_device is not None
+            and (alert_device, subject) not in seen
+        }  # fmt: skip
+        if unseen:
+            _resolve_unseen(rule, unseen, devices, {d for d, _ in series}, now, outcome)
     return outcome
+
+
+def _resolve_unseen(rule: AlertRule, unseen: dict[tuple[int, str], Alert],
+                    devices: dict[int, Device], reporting: set[int], now: dt.datetime,
+                    outcome: Outcome) -> None:  # fmt: skip
+    """Open alerts of this rule without a current reading: resolved, saying why, when their
+    device is no longer monitored or covered, their subject is gone (`subjects.vanished`), or
+    it vanished from a device still reporting that family. A silent device keeps them."""
+    removed = vanished(rule.metric, unseen)
+    for (device_id, subject), alert in unseen.items():
+        known = devices.get(device_id)
+        if known is None:
+            why = "the device is no longer monitored"
+        elif not rule.covers(known):
+            why = "the rule no longer covers this device"
+        elif (device_id, subject) in removed:
+            why = removed[(device_id, subject)]
+        elif device_id in reporting:
+            why = f"{bare(subject) or rule.metric} is no longer reported"
+        else:
+            continue
+        device = alert.device
+        summary = f"{device.name if device else device_id}: resolved, {why}"
+        if done := resolve(rule, device, subject, now=now, summary=summary):
+            outcome.resolved.append(done)
 
 
 def _apply(rule: AlertRule, device: Device, subject: str, samples: list[Sample],

@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from collectors.alerts.via_apprise import url_problem
 from collectors.models import Event, EventKind, Severity
 
 if TYPE_CHECKING:
@@ -350,6 +351,7 @@ class ChannelKind(models.TextChoices):
     NTFY = "ntfy", "ntfy"
     GOTIFY = "gotify", "Gotify"
     EMAIL = "email", "Email"
+    APPRISE = "apprise", "Apprise URLs (Discord, Telegram, Slack, Pushover...)"
 
 
 def validate_timezone(value: str) -> None:
@@ -383,13 +385,14 @@ class Channel(models.Model):
         blank=True,
         validators=[validate_http_url],
         help_text="Webhook: the URL to POST to. ntfy: the topic URL (https://ntfy.sh/my-topic). "
-        "Gotify: the server (https://gotify.example.org). Email: unused.",
+        "Gotify: the server (https://gotify.example.org). Email, Apprise: unused.",
     )
     secret = models.CharField(
-        max_length=200,
+        max_length=2000,
         blank=True,
         help_text="Webhook: HMAC-SHA256 key (X-Infra-Signature). ntfy: access token. Gotify: "
-        "application token. Never shown again.",
+        "application token. Apprise: its URLs (discord://..., tgram://...; several separated "
+        "by spaces or commas). Never shown again.",
     )
     recipients = ArrayField(
         models.EmailField(), default=list, blank=True, help_text="Email: who gets the messages."
@@ -421,6 +424,9 @@ class Channel(models.Model):
         if self.kind == ChannelKind.EMAIL:
             if not self.recipients:
                 found["recipients"] = "An email channel needs at least one recipient."
+        elif self.kind == ChannelKind.APPRISE:
+            if problem := url_problem(self.secret):
+                found["secret"] = problem
         elif not self.url:
             found["url"] = "This channel needs a URL."
         elif self.kind == ChannelKind.GOTIFY and not self.secret:

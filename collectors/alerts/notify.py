@@ -1,5 +1,5 @@
 """Delivering one notification to one channel: the message, the HTTP call (webhook, ntfy,
-Gotify) or the email, the recorded attempt.
+Gotify), the email or the Apprise call, the recorded attempt.
 
 Only the channel's configured URL (or recipients) is ever used. Every attempt, good or bad, is a
 `NotificationAttempt` row; retrying is the Celery task's business, not this module's.
@@ -24,6 +24,7 @@ from django.core.mail import send_mail
 from django.urls import reverse
 from django.utils import timezone
 
+from collectors.alerts import via_apprise
 from collectors.alerts.models import (
     Alert,
     AttemptStatus,
@@ -186,6 +187,19 @@ def send_email(channel: Channel, message: Message) -> None:
         raise DeliveryError(f"{type(e).__name__}: {e}") from e
 
 
+def send_apprise(channel: Channel, message: Message) -> None:
+    """Through Apprise to every URL of the channel, within the notification timeout."""
+    if not channel.secret:
+        raise DeliveryError("no Apprise URLs")
+    outcome = via_apprise.send(
+        channel.secret, title=message.title, body=message.text, severity=message.severity,
+        reason=str(message.payload.get("reason") or ""),
+        timeout_s=float(settings.NOTIFY_TIMEOUT_SECONDS),
+    )  # fmt: skip
+    if not outcome.ok:
+        raise DeliveryError(outcome.error)
+
+
 def post(channel: Channel, message: Message) -> int:
     """Send; returns the HTTP status of a 2xx answer, raises DeliveryError otherwise."""
     if not channel.url.startswith(("http://", "https://")):
@@ -222,6 +236,8 @@ def deliver(
     try:
         if channel.kind == ChannelKind.EMAIL:
             send_email(channel, message)
+        elif channel.kind == ChannelKind.APPRISE:
+            send_apprise(channel, message)
         else:
             http_status = post(channel, message)
     except DeliveryError as e:

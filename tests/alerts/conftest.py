@@ -19,6 +19,7 @@ from django.conf import settings as django_settings
 from collectors.alerts.models import AlertRule, Channel, ChannelKind
 from collectors.models import EventKind, Severity
 from devices.models import Device
+from tests.conftest import WorkerProcess
 
 
 @dataclass
@@ -111,6 +112,17 @@ def notify_queue(settings: Any) -> Iterator[NotifyQueue]:
     settings.CELERY_TASK_DEFAULT_QUEUE = queue.name
     yield queue
     queue.drop()
+
+
+@pytest.fixture
+def alert_worker(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest,
+                 settings: Any) -> WorkerProcess:  # fmt: skip
+    """A real worker with short retry delays, taking the notifications this test sends."""
+    monkeypatch.setenv("NOTIFY_MAX_RETRIES", "2")
+    monkeypatch.setenv("NOTIFY_RETRY_BACKOFF_SECONDS", "1")
+    worker: WorkerProcess = request.getfixturevalue("celery_worker")
+    settings.CELERY_TASK_DEFAULT_QUEUE = worker.queue
+    return worker
 
 
 @pytest.fixture

@@ -52,17 +52,6 @@ def pool_device(transactional_db: None, zpool: ZpoolHost, sshd_factory: Any,
     return device
 
 
-@pytest.fixture
-def alert_worker(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest,
-                 settings: Any) -> WorkerProcess:  # fmt: skip
-    """A real worker with short retry delays, taking the notifications this test sends."""
-    monkeypatch.setenv("NOTIFY_MAX_RETRIES", "2")
-    monkeypatch.setenv("NOTIFY_RETRY_BACKOFF_SECONDS", "1")
-    worker: WorkerProcess = request.getfixturevalue("celery_worker")
-    settings.CELERY_TASK_DEFAULT_QUEUE = worker.queue
-    return worker
-
-
 def poll(device: Device) -> None:
     run = collect(device, KINDS, trigger="cli")
     assert run is not None and run.status == RunStatus.OK, run and run.kind_results

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from collectors.claims import claim_device
@@ -300,37 +300,90 @@ def _store(
     conn: SSHConnection | LocalConnection,
     status_before: str,
 ) -> None:
-    """One transaction: every kind's facts (a savepoint each), the device's status, the run."""
+    """One transaction: every kind's facts, the device's status, the run.
+
+    A kind's store failing must lose that kind only. Savepoints around each kind would give that
+    on every poll at two queries a kind (a third of a full poll's queries), so the facts are
+    first stored without them; only when a store raises is that transaction rolled back whole
+    (its stream messages and events with it) and the collection stored again, a savepoint per
+    kind. An error of the connection itself is no kind's fault: the caller records it.
+    """
+    try:
+        _store_once(device, run, to_run, result, outcomes, started, conn, status_before,
+                    isolate=False)  # fmt: skip
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:
+        log.info("a store failed for %s: storing again, each kind on its own", device.name)
+        _store_once(device, run, to_run, result, outcomes, started, conn, status_before,
+                    isolate=True)  # fmt: skip
+
+
+def _store_once(
+    device: Device,
+    run: CollectionRun,
+    to_run: list[Kind],
+    result: ExecResult,
+    outcomes: dict[str, KindOutcome],
+    started: float,
+    conn: SSHConnection | LocalConnection,
+    status_before: str,
+    *,
+    isolate: bool,
+) -> None:
+    """`_store`'s transaction (see `store_facts` for `isolate`)."""
     with transaction.atomic():
         ctx = StoreContext(device=device, run=run, collected_at=timezone.now())
-        for kind in to_run:
-            name = kind.name
-            outcome = outcomes[name]
-            if outcome.status != KindStatus.OK or kind.store is None:
-                continue
-            try:
-                with transaction.atomic():
-                    kind.store(ctx, outcome.facts)
-            except Exception as e:  # one kind's store bug must not lose the others
-                if transaction.get_rollback():
-                    raise  # not this kind: the transaction itself is lost (see the caller)
-                log.exception("storing %s for %s failed", name, device.name)
-                outcomes[name] = KindOutcome(
-                    KindStatus.ERROR, None, "store_error", f"{type(e).__name__}: {e}"
-                )
-        for key, finalizer in ctx.finalizers():
-            try:
-                with transaction.atomic():
-                    finalizer()
-            except Exception:
-                if transaction.get_rollback():
-                    raise
-                log.exception("finishing %s for %s failed", key, device.name)
+        stored = [
+            (kind, outcomes[kind.name].facts)
+            for kind in to_run
+            if outcomes[kind.name].status == KindStatus.OK and kind.store is not None
+        ]
+        for name, e in store_facts(ctx, stored, isolate=isolate).items():
+            outcomes[name] = KindOutcome(
+                KindStatus.ERROR, None, "store_error", f"{type(e).__name__}: {e}"
+            )
         _record_outcome(
             device, run, result, outcomes, started, conn.connect_s, conn.host_key, ctx.notes
         )
         # Live stream, sent after this transaction commits (and never if it rolls back).
         stream.collection_ended(device, run, status_before=status_before)
+
+
+def store_facts(
+    ctx: StoreContext, stored: Sequence[tuple[Kind, object]], *, isolate: bool
+) -> dict[str, Exception]:
+    """Each kind's store function with its facts, then the finalisers they registered, inside
+    the caller's transaction. Without `isolate` the first exception propagates (the caller rolls
+    back); with it, each kind and finaliser runs in a savepoint of its own and a kind's failure
+    is returned by kind name instead (a finaliser's is logged)."""
+    failed: dict[str, Exception] = {}
+    for kind, facts in stored:
+        store = kind.store
+        assert store is not None
+        if not isolate:
+            store(ctx, facts)
+            continue
+        try:
+            with transaction.atomic():
+                store(ctx, facts)
+        except Exception as e:  # one kind's store bug must not lose the others
+            if transaction.get_rollback():
+                raise  # not this kind: the transaction itself is lost (see the caller)
+            log.exception("storing %s for %s failed", kind.name, ctx.device.name)
+            failed[kind.name] = e
+    for key, finalizer in ctx.finalizers():
+        if not isolate:
+            finalizer()
+            continue
+        try:
+            with transaction.atomic():
+                finalizer()
+        except Exception:
+            if transaction.get_rollback():
+                raise
+            log.exception("finishing %s for %s failed", key, ctx.device.name)
+    return failed
 
 
 def _notes(notes: dict[str, list[str]] | None, kind: str) -> dict[str, object]:

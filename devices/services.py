@@ -37,7 +37,8 @@ def _set_status(device: Device, status: str, reason: str, now: dt.datetime) -> b
     return changed
 
 
-@transaction.atomic
+# No savepoint of its own: a collection calls it inside its store transaction, once per poll.
+@transaction.atomic(savepoint=False)
 def note_contact(device: Device, *, host_key: str | None) -> None:
     """The device answered: pin its host key on first contact and bring it online."""
     now = timezone.now()
@@ -70,7 +71,7 @@ def note_contact(device: Device, *, host_key: str | None) -> None:
     device.save(update_fields=[*fields, "updated_at"])
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def note_failure(device: Device, *, error_type: str, message: str) -> None:
     """The device could not be collected: back off, and after repeated failures mark it offline."""
     now = timezone.now()

@@ -128,6 +128,37 @@ def test_a_store_function_that_fails_loses_nothing_else(local_device: Device, ex
     assert SystemSample.objects.get(device=local_device).load_1 is not None
 
 
+def test_a_failed_store_is_retried_whole_without_doubling_what_the_first_try_wrote(
+    local_device: Device, extra_kind
+) -> None:
+    # given a kind whose store fails after the others have stored in the same transaction
+    def late_bad_store(ctx: object, facts: object) -> None:
+        raise RuntimeError("bug in a store")
+
+    extra_kind("zz-badstore", "echo hi", lambda text: text, store=late_bad_store)
+    # when the device's first collection runs (its online event comes from the same transaction)
+    run = collect(local_device, ["loadavg", "meminfo", "zz-badstore"], trigger="cli")
+    # then the first try's rows and event were rolled back and written once by the second try
+    assert run is not None and run.status == RunStatus.PARTIAL
+    assert run.kind_results["zz-badstore"]["error_type"] == "store_error"
+    assert "bug in a store" in run.kind_results["zz-badstore"]["error"]
+    assert SystemSample.objects.filter(device=local_device).count() == 1
+    assert Event.objects.filter(device=local_device, type="device.online").count() == 1
+
+
+def test_a_poll_whose_stores_all_work_takes_no_savepoints(local_device: Device) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    collect(local_device, trigger="cli")  # capabilities first
+    with CaptureQueriesContext(connection) as queries:
+        run = collect(local_device, ["loadavg", "meminfo", "proc-stat", "uptime"], trigger="cli")
+    assert run is not None and run.status == RunStatus.OK, run.kind_results
+    # (the test's own transaction makes the collection's a savepoint: one, and its release)
+    savepoints = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" in q["sql"]]
+    assert len(savepoints) == 2, savepoints
+
+
 def test_a_claimed_device_is_not_collected_twice(local_device: Device) -> None:
     from collectors.claims import claim_device
 

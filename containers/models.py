@@ -11,6 +11,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from collectors.models import SeenOnDevice
+from devices.models.rollups import Rollup, add_aggregate_fields, one_per_bucket
 
 
 class ContainerState(models.TextChoices):
@@ -124,3 +125,23 @@ class ContainerStats(models.Model):
 
     def __str__(self) -> str:
         return f"{self.container_id} @ {self.collected_at:%Y-%m-%d %H:%M:%S}"
+
+
+CONTAINER_GAUGES = (
+    "cpu_pct", "mem_used_bytes", "mem_pct", "net_rx_bytes_per_s", "net_tx_bytes_per_s",
+    "block_read_bytes_per_s", "block_write_bytes_per_s", "pids",
+)  # fmt: skip
+# The memory limit is configuration: it changes when the container is recreated, not by load.
+CONTAINER_LASTS = ("mem_limit_bytes",)
+
+
+class ContainerRollup(Rollup):
+    """Resource use of one container over one 5-minute or 1-hour bucket (see devices' rollups)."""
+
+    container = models.ForeignKey(Container, on_delete=models.CASCADE, related_name="rollups")
+
+    class Meta:
+        constraints = one_per_bucket("container", name="crollup_one_per_bucket")
+
+
+add_aggregate_fields(ContainerRollup, ContainerStats, CONTAINER_GAUGES, CONTAINER_LASTS)

@@ -32,10 +32,13 @@ from collectors.models import EventKind, Severity
 from collectors.parsing import to_jsonable
 from collectors.store import StoreContext
 from devices import smart_assessment
+from devices.history.families import DRIVES
+from devices.history.tiers import RAW, horizon
 from devices.models import Drive, DriveSample, Verdict
 from devices.parsers.blockdev import BlockDevice
 from devices.parsers.drives import KIND, DriveReading, DriveSurvey
 from devices.parsers.smart import SmartReport
+from devices.retention import prune_raw
 
 log = logging.getLogger(__name__)
 
@@ -314,15 +317,8 @@ def _detect_gone(
 
 
 def prune_history(now: dt.datetime | None = None, *, batch_size: int = 5000) -> int:
-    """Delete drive history older than DRIVE_HISTORY_DAYS, in batches; returns rows deleted."""
-    cutoff = (now or timezone.now()) - dt.timedelta(days=settings.DRIVE_HISTORY_DAYS)
-    total = 0
-    while True:
-        ids = list(
-            DriveSample.objects.filter(collected_at__lt=cutoff)
-            .order_by()
-            .values_list("pk", flat=True)[:batch_size]
-        )
-        if not ids:
-            return total
-        total += DriveSample.objects.filter(pk__in=ids).delete()[0]
+    """Delete drive history past its raw retention (DRIVE_HISTORY_DAYS unless
+    HISTORY_RETENTION_DRIVES says otherwise), in batches, once its rollups hold it; returns rows
+    deleted. The nightly prune does the same for every family (devices.retention)."""
+    now = now or timezone.now()
+    return prune_raw(DRIVES, horizon(RAW, now, DRIVES), batch_size=batch_size, now=now)

@@ -3,9 +3,10 @@
 Deleting millions of rows in one statement holds locks and bloats WAL for minutes; batches of a
 few thousand ids keep every transaction short, so collection never waits on pruning.
 
-Raw rows of a family with rollups are rolled up first and then deleted only below the rollup
-watermark of every tier, so no sample is lost before its buckets exist; each rollup tier is
-pruned by its own retention setting.
+Every family is rolled up first, and its raw rows are then deleted only below the rollup
+watermark of both tiers, so no sample is lost before its buckets exist. Each tier of each family
+is kept for its own retention (devices.history.tiers: the global settings, the drive family's
+DRIVE_HISTORY_DAYS, HISTORY_RETENTION_<FAMILY> overrides).
 """
 
 from __future__ import annotations
@@ -17,21 +18,10 @@ from django.db import models
 from django.utils import timezone
 
 from collectors.models import CollectionRun
-from devices.history.families import FAMILIES, family_of
+from devices.history.families import FAMILIES, Family
 from devices.history.rollup import roll_up_all, rolled_up_until
-from devices.history.tiers import horizon
-from devices.models import DiskSample, FilesystemSample, InterfaceSample, SystemSample
+from devices.history.tiers import RAW, default_raw_days, horizon
 from devices.models.rollups import RESOLUTIONS
-from zfs.models import ArcSample
-
-SERIES: list[tuple[type[models.Model], str]] = [
-    (SystemSample, "collected_at"),
-    (FilesystemSample, "collected_at"),
-    (InterfaceSample, "collected_at"),
-    (DiskSample, "collected_at"),
-    (ArcSample, "collected_at"),
-    (CollectionRun, "started_at"),
-]
 
 
 def _delete_in_batches(model: type[models.Model], batch_size: int, **lookup: Any) -> int:
@@ -48,33 +38,56 @@ def _delete_in_batches(model: type[models.Model], batch_size: int, **lookup: Any
         total += count
 
 
+def prune_raw(
+    family: Family,
+    cutoff: dt.datetime,
+    *,
+    batch_size: int = 5000,
+    now: dt.datetime | None = None,
+    roll_up: bool = True,
+) -> int:
+    """Delete `family`'s raw rows older than `cutoff` that both rollup tiers already hold
+    (rolling up first, as of `now`, unless told it was just done); returns rows deleted."""
+    if roll_up:
+        roll_up_all(now=now, families=(family,))
+    rolled = rolled_up_until(family)
+    if rolled is None:
+        return 0
+    lookup = {f"{family.time_field}__lt": min(cutoff, rolled)}
+    return _delete_in_batches(family.raw, batch_size, **lookup)
+
+
 def prune(
-    cutoff: dt.datetime, *, batch_size: int = 5000, now: dt.datetime | None = None
+    cutoff: dt.datetime | None = None,
+    *,
+    batch_size: int = 5000,
+    now: dt.datetime | None = None,
 ) -> dict[str, int]:
-    """Delete raw rows older than `cutoff` from every series and rollup rows older than their
-    tier's retention; returns rows deleted per table (rollups as `label@tier`)."""
+    """Delete raw rows past their family's raw retention (or older than `cutoff` when given:
+    `manage.py prune_metrics --older-than`; the drive family keeps its own, longer, retention
+    even then), audit rows older than the default raw retention (or `cutoff`), and rollup rows
+    past their tier's retention. Returns rows deleted per table (rollups as `label@tier`)."""
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     now = now or timezone.now()
     roll_up_all(now=now)
     deleted: dict[str, int] = {}
-    for model, time_field in SERIES:
-        limit: dt.datetime | None = cutoff
-        family = family_of(model)
-        if family is not None:
-            rolled = rolled_up_until(family)
-            limit = min(cutoff, rolled) if rolled is not None else None
-        deleted[model._meta.label] = (
-            _delete_in_batches(model, batch_size, **{f"{time_field}__lt": limit})
-            if limit is not None
-            else 0
+    for family in FAMILIES:
+        own = horizon(RAW, now, family)
+        limit = own if cutoff is None or family.name == "drives" else cutoff
+        deleted[family.raw._meta.label] = prune_raw(
+            family, limit, batch_size=batch_size, roll_up=False
         )
+    runs_before = cutoff or now - dt.timedelta(days=default_raw_days())
+    deleted[CollectionRun._meta.label] = _delete_in_batches(
+        CollectionRun, batch_size, started_at__lt=runs_before
+    )
     deleted |= prune_rollups(now, batch_size=batch_size)
     return deleted
 
 
 def prune_rollups(now: dt.datetime, *, batch_size: int = 5000) -> dict[str, int]:
-    """Delete the rollup buckets each tier's retention no longer keeps."""
+    """Delete the rollup buckets each family's tier retention no longer keeps."""
     deleted: dict[str, int] = {}
     for family in FAMILIES:
         for resolution_s in RESOLUTIONS:
@@ -82,6 +95,6 @@ def prune_rollups(now: dt.datetime, *, batch_size: int = 5000) -> dict[str, int]
                 family.rollup,
                 batch_size,
                 resolution_s=resolution_s,
-                bucket_start__lt=horizon(resolution_s, now),
+                bucket_start__lt=horizon(resolution_s, now, family),
             )
     return deleted

@@ -1,4 +1,9 @@
-"""`GET /health`: is every part of the platform working? Open to all (no secrets in it)."""
+"""`GET /health`: is every part of the platform working? Open to all (no secrets in it).
+
+`GET /api/health/history/`: what the history holds and costs (`manage.py history_stats`'s
+figures). Behind authentication like the rest of the API: table sizes say how large a fleet is,
+and counting every time-series table costs far more than /health's probes may.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,12 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET
+from drf_spectacular.utils import extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from devices.history.stats import history_stats
 from infrastructor.celery import app as celery_app
 
 WORKER_PING_TIMEOUT_S = 1.5
@@ -76,3 +86,14 @@ def health(request: HttpRequest) -> JsonResponse:
         {"status": "ok" if ok else "degraded", "time": now.isoformat(), "checks": checks},
         status=200 if ok else 503,
     )
+
+
+class HistoryHealthView(APIView):
+    """Rows, bytes, bytes per stored value, oldest and newest row of every time-series table
+    and rollup tier (the figures of `manage.py history_stats`), with their totals."""
+
+    @extend_schema(responses={200: dict})
+    def get(self, request: Request) -> Response:
+        tables = [s.as_json() for s in history_stats()]
+        totals = {"rows": sum(t["rows"] for t in tables), "bytes": sum(t["bytes"] for t in tables)}
+        return Response({"time": timezone.now().isoformat(), "tables": tables, "totals": totals})

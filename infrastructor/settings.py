@@ -6,10 +6,13 @@ with environment variables or a `.env` file next to manage.py, never with settin
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import django_stubs_ext
 import environ
+
+from devices.history.retention_env import parse_overrides
 
 # Lets `admin.ModelAdmin[Device]` and friends (generic in the type stubs) work at run time.
 django_stubs_ext.monkeypatch()
@@ -351,6 +354,10 @@ METRICS_RETENTION_DAYS = env.int("METRICS_RETENTION_DAYS", default=30)
 METRICS_RAW_RETENTION_DAYS: int | None = env.int("METRICS_RAW_RETENTION_DAYS", default=None)
 METRICS_5M_RETENTION_DAYS = env.int("METRICS_5M_RETENTION_DAYS", default=90)
 METRICS_1H_RETENTION_DAYS = env.int("METRICS_1H_RETENTION_DAYS", default=1825)
+# Per family, any of the tiers: HISTORY_RETENTION_FILESYSTEMS=raw:14,5m:90,1h:1825 (families:
+# devices/history/retention_env.py). Unset tiers keep the defaults above (drives' raw tier:
+# DRIVE_HISTORY_DAYS); a bad value stops startup with ImproperlyConfigured.
+HISTORY_RETENTION: dict[str, dict[str, int]] = parse_overrides(os.environ)
 IGNORED_FILESYSTEM_TYPES = env.list(
     "IGNORED_FILESYSTEM_TYPES",
     default=[

@@ -5,11 +5,12 @@ from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from infrastructor.api import router
 from infrastructor.errors import not_found
-from infrastructor.health import health
+from infrastructor.health import HistoryHealthView, health
 
 urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
+    path("api/health/history/", HistoryHealthView.as_view(), name="health-history"),
     path("api/", include(router.urls)),
     path("api/auth/jwt/", TokenObtainPairView.as_view(), name="jwt-obtain"),
     path("api/auth/jwt/refresh/", TokenRefreshView.as_view(), name="jwt-refresh"),

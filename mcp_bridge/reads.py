@@ -295,13 +295,27 @@ def metrics_history(
         list[str] | None,
         Field(description="Fields, e.g. cpu_pct, mem_used_pct, load_1 (default: all)"),
     ] = None,
-    points: Annotated[int, Field(ge=10, le=5000, description="About how many points")] = 200,
+    points: Annotated[
+        int, Field(ge=10, le=5000, description="About how many points (per series)")
+    ] = 200,
+    series: Annotated[
+        Literal["system", "filesystems", "interfaces", "disks"],
+        Field(
+            description="system (CPU, memory, load), filesystems (use per mountpoint), "
+            "interfaces (traffic per NIC) or disks (I/O per block device)"
+        ),
+    ] = "system",
+    key: Annotated[
+        str | None,
+        Field(description="filesystems: one mountpoint; interfaces/disks: one name (eth0, sda)"),
+    ] = None,
 ) -> Any:
-    """A device's CPU, memory, swap and load over time, as about `points` evenly spaced points
-    (oldest first). Long ranges come from the 5-minute or 1-hour rollups, with min and max per
-    bucket; `resolution_s` and `tier` say which. For "was it busy last night?" questions."""
+    """A device's CPU, memory, swap and load (or filesystem use, interface traffic, disk I/O)
+    over time, as about `points` evenly spaced points (oldest first; per mountpoint/NIC/disk,
+    each point naming it). Long ranges come from the 5-minute or 1-hour rollups, with min and
+    max per bucket; `resolution_s` and `tier` say which. For "was it busy last night?"."""
     caller.device = find_device(device)
-    params = {"since": since, "until": until, "series": "system", "points": points,
+    params = {"since": since, "until": until, "series": series, "points": points, "key": key,
               "fields": ",".join(fields) if fields else None}  # fmt: skip
     return detail(DeviceViewSet, "metrics", caller.device.pk, params, caller)
 

@@ -14,6 +14,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from devices.api.timerange import parse_instant, parse_range
+from devices.api.views import target_points
+from devices.history.families import POOLS
+from devices.history.query import read_series
 from infrastructor.filters import UtcDateTimeFilter
 from zfs.api_actions import DatasetActionsMixin, PoolActionsMixin, SnapshotActionsMixin
 from zfs.models import ArcSample, Dataset, Pool, PoolSample, Snapshot, Vdev
@@ -50,24 +53,30 @@ class PoolViewSet(PoolActionsMixin, viewsets.ReadOnlyModelViewSet[Pool]):
         parameters=[
             OpenApiParameter("since", str, description="ISO 8601 time or duration (default 7d)"),
             OpenApiParameter("until", str, description="ISO 8601 time or duration; default now"),
+            OpenApiParameter(
+                "points", int, description="About how many points (default 500); long ranges "
+                "come from the 5-minute or 1-hour rollups, with min/max per bucket",
+            ),
         ],
         responses=PoolSampleSerializer(many=True),
-    )
+    )  # fmt: skip
     @action(detail=True, methods=["get"])
     def history(self, request: Request, pk: str | None = None) -> Response:
-        """State, capacity and error counters over time."""
+        """State, capacity and error counters over time (oldest first); `tier` and `resolution`
+        say whether the points are raw samples or rollup buckets."""
         pool = self.get_object()
         start, end = parse_range(
             request.query_params.get("since"),
             request.query_params.get("until"),
             default=dt.timedelta(days=7),
         )
-        rows = pool.samples.filter(collected_at__gte=start, collected_at__lte=end).order_by(
-            "collected_at"
-        )[:5000]
+        target = target_points(request.query_params.get("points"))
+        fields = [f.name for f in PoolSample._meta.concrete_fields if f.name not in ("id", "pool")]
+        read = read_series(POOLS, pool, start, end, fields, target=target)
         return Response(
-            {"pool": pool.pk, "since": start, "until": end,
-             "points": PoolSampleSerializer(rows, many=True).data}
+            {"pool": pool.pk, "since": start, "until": end, "tier": read.tier,
+             "resolution": read.resolution, "resolution_s": read.resolution_s,
+             "count": len(read.points), "points": read.points}
         )  # fmt: skip
 
     @extend_schema(

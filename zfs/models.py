@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db import models
 
 from collectors.models import SeenOnDevice
+from devices.models.rollups import Rollup, add_aggregate_fields, one_per_bucket
 
 
 class Pool(SeenOnDevice):
@@ -212,3 +213,54 @@ class ArcSample(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_id} @ {self.collected_at:%Y-%m-%d %H:%M:%S}"
+
+
+# Pool and dataset space: gauges. A pool's size changes only when a vdev is added, and its error
+# counters count since the last `zpool clear`: the newest reading is their value, as is the
+# state's (an episode shorter than a bucket stays in the raw rows and the event timeline).
+POOL_GAUGES = ("alloc_bytes", "free_bytes", "capacity_pct", "fragmentation_pct")
+POOL_LASTS = (
+    "state", "size_bytes", "read_errors", "write_errors", "checksum_errors", "data_errors",
+)  # fmt: skip
+DATASET_GAUGES = ("used_bytes", "available_bytes", "referenced_bytes")
+# hits/misses are the kernel's counters since boot: last (a reboot resets them; the interval
+# ratios, already computed at store time, are the gauges). min/max sizes are tunables.
+ARC_GAUGES = (
+    "size_bytes", "target_bytes", "mru_size_bytes", "mfu_size_bytes", "hit_ratio_pct",
+    "l2_size_bytes", "l2_hit_ratio_pct",
+)  # fmt: skip
+ARC_LASTS = ("min_bytes", "max_bytes", "hits", "misses", "l2_hits", "l2_misses")
+
+
+class PoolRollup(Rollup):
+    """Capacity and error counters of one pool over one 5-minute or 1-hour bucket."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="rollups")
+
+    class Meta:
+        constraints = one_per_bucket("pool", name="poolrollup_one_per_bucket")
+
+
+class DatasetRollup(Rollup):
+    """Space of one dataset over one bucket."""
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="rollups")
+
+    class Meta:
+        constraints = one_per_bucket("dataset", name="dsrollup_one_per_bucket")
+
+
+class ArcRollup(Rollup):
+    """The ARC of one device over one bucket."""
+
+    device = models.ForeignKey(
+        "devices.Device", on_delete=models.CASCADE, related_name="arc_rollups"
+    )
+
+    class Meta:
+        constraints = one_per_bucket("device", name="arcrollup_one_per_bucket")
+
+
+add_aggregate_fields(PoolRollup, PoolSample, POOL_GAUGES, POOL_LASTS)
+add_aggregate_fields(DatasetRollup, DatasetSample, DATASET_GAUGES, ())
+add_aggregate_fields(ArcRollup, ArcSample, ARC_GAUGES, ARC_LASTS)

@@ -12,9 +12,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from devices.api.timerange import parse_range
+from devices.api.views import target_points
+from devices.history.families import DRIVES
+from devices.history.query import read_series
 from devices.models import Drive, DriveSample, Verdict
 
 MAX_POINTS = 5000
+# A history point without the attribute table (what charts need).
+BRIEF_FIELDS = [
+    f.name for f in DriveSample._meta.concrete_fields if f.name not in ("id", "drive", "attributes")
+]
 
 
 class DriveSerializer(serializers.ModelSerializer[Drive]):
@@ -36,11 +43,6 @@ class DriveSampleSerializer(serializers.ModelSerializer[DriveSample]):
     class Meta:
         model = DriveSample
         exclude = ["id", "drive"]
-
-
-class DriveSampleBriefSerializer(DriveSampleSerializer):
-    class Meta(DriveSampleSerializer.Meta):
-        exclude = [*DriveSampleSerializer.Meta.exclude, "attributes"]
 
 
 class DriveFilter(django_filters.FilterSet):
@@ -71,25 +73,34 @@ class DriveViewSet(viewsets.ReadOnlyModelViewSet[Drive]):
             OpenApiParameter("since", str, description="ISO 8601 time or duration (default 30d)"),
             OpenApiParameter("until", str, description="ISO 8601 time or duration; default now"),
             OpenApiParameter(
-                "attributes", bool, description="Include the attribute tables (default false)"
+                "attributes", bool, description="Include the attribute tables (default false; "
+                f"raw samples only, at most {MAX_POINTS})",
+            ),
+            OpenApiParameter(
+                "points", int, description="About how many points (default 500); long ranges "
+                "come from the 5-minute or 1-hour rollups, with min/max temperature per bucket",
             ),
         ],
         responses=DriveSampleSerializer(many=True),
-    )
+    )  # fmt: skip
     @action(detail=True, methods=["get"])
     def history(self, request: Request, pk: str | None = None) -> Response:
-        """Verdict, temperature, hours and counters over time (oldest first)."""
+        """Verdict, temperature, hours and counters over time (oldest first); `tier` and
+        `resolution` say whether the points are raw samples or rollup buckets."""
         drive = self.get_object()
-        start, end = parse_range(
-            request.query_params.get("since"),
-            request.query_params.get("until"),
-            default=dt.timedelta(days=30),
-        )
-        rows = drive.samples.filter(collected_at__gte=start, collected_at__lte=end).order_by(
-            "collected_at"
-        )
-        serializer: type[DriveSampleSerializer] = DriveSampleSerializer
-        if request.query_params.get("attributes", "").lower() not in ("1", "true", "yes"):
-            rows, serializer = rows.defer("attributes"), DriveSampleBriefSerializer
-        points = serializer(rows[:MAX_POINTS], many=True).data
-        return Response({"drive": drive.pk, "since": start, "until": end, "points": points})
+        query = request.query_params
+        start, end = parse_range(query.get("since"), query.get("until"),
+                                 default=dt.timedelta(days=30))  # fmt: skip
+        body = {"drive": drive.pk, "since": start, "until": end}
+        if query.get("attributes", "").lower() in ("1", "true", "yes"):
+            # The attribute tables exist only in the raw rows.
+            rows = drive.samples.filter(collected_at__gte=start, collected_at__lte=end)
+            points = DriveSampleSerializer(rows.order_by("collected_at")[:MAX_POINTS], many=True)
+            raw = {"tier": "raw", "resolution": "raw", "resolution_s": None}
+            return Response(body | raw | {"count": len(points.data), "points": points.data})
+        target = target_points(query.get("points"))
+        read = read_series(DRIVES, drive, start, end, BRIEF_FIELDS, target=target)
+        return Response(body | {
+            "tier": read.tier, "resolution": read.resolution, "resolution_s": read.resolution_s,
+            "count": len(read.points), "points": read.points,
+        })  # fmt: skip

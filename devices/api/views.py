@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
@@ -27,18 +25,15 @@ from devices.api.serializers import (
     latest_summary,
 )
 from devices.api.timerange import parse_range
-from devices.history.families import SYSTEM
+from devices.history.families import DISKS, FILESYSTEMS, INTERFACES, SYSTEM, Family
 from devices.history.query import DEFAULT_TARGET_POINTS, read_series
 from devices.models import Device
 from devices.services import check_connection
 from infrastructor.actors import actor_for
 
-SERIES = {
-    "system": "system_samples",
-    "filesystems": "filesystem_samples",
-    "interfaces": "interface_samples",
-    "disks": "disk_samples",
-}
+SERIES: dict[str, Family] = {
+    "system": SYSTEM, "filesystems": FILESYSTEMS, "interfaces": INTERFACES, "disks": DISKS,
+}  # fmt: skip
 MAX_POINTS = 5000
 MIN_TARGET = 10
 
@@ -88,48 +83,43 @@ class DeviceViewSet(viewsets.ModelViewSet[Device]):
             OpenApiParameter(
                 "points",
                 int,
-                description=f"system: about how many points to return ({MIN_TARGET}-{MAX_POINTS}, "
-                f"default {DEFAULT_TARGET_POINTS}); the tier and bucket size follow",
+                description=f"About how many points to return per series ({MIN_TARGET}-"
+                f"{MAX_POINTS}, default {DEFAULT_TARGET_POINTS}); the tier and bucket size follow",
+            ),
+            OpenApiParameter(
+                "key",
+                str,
+                description="filesystems: one mountpoint (/mnt/data); interfaces, disks: one "
+                "name (eth0, sda). Default: every one, each point carrying its mountpoint or name",
             ),
         ],
         responses={200: dict},
     )
     @action(detail=True, methods=["get"])
     def metrics(self, request: Request, pk: str | None = None) -> Response:
-        """Time series of one device between `since` and `until` (default: the last hour)."""
+        """Time series of one device between `since` and `until` (default: the last hour), as
+        about `points` evenly spaced points per series: raw samples, or 5-minute or 1-hour
+        rollups (min/avg/max per bucket) for long ranges; `tier` and `resolution` say which."""
         device = self.get_object()
-        series = request.query_params.get("series", "system")
+        query = request.query_params
+        series = query.get("series", "system")
         if series not in SERIES:
             raise ValidationError({"series": f"one of {', '.join(SERIES)}"})
-        relation = SERIES[series]
+        family = SERIES[series]
         start, end = parse_range(
-            request.query_params.get("since"),
-            request.query_params.get("until"),
-            default=dt.timedelta(hours=1),
+            query.get("since"), query.get("until"), default=dt.timedelta(hours=1)
         )
-        qs: QuerySet[Any] = getattr(device, relation).filter(
-            collected_at__gte=start, collected_at__lte=end
-        )
-        allowed = metrics.model_fields(qs.model)
-        fields = _requested_fields(request.query_params.get("fields"), allowed)
-        body = {"device": device.pk, "series": series, "since": start, "until": end}
-        if series == "system":
-            target = _target_points(request.query_params.get("points"))
-            read = read_series(SYSTEM, device, start, end, fields, target=target)
-            aggregated = {
-                "fields": fields, "resolution": read.resolution, "resolution_s": read.resolution_s,
-                "tier": read.tier, "count": len(read.points), "points": read.points,
-            }  # fmt: skip
-            return Response(body | aggregated)
-        total = qs.count()
-        stride = max(1, -(-total // MAX_POINTS))  # ceil: thin evenly, never more than MAX_POINTS
-        rows = list(qs.order_by("collected_at").values(*fields))[::stride]
-        thinned = {
-            "fields": fields,
-            "resolution": "raw" if stride == 1 else f"every {stride}th raw sample",
-            "resolution_s": None, "tier": "raw", "count": len(rows), "points": rows,
-        }  # fmt: skip
-        return Response(body | thinned)
+        allowed = metrics.model_fields(family.raw)
+        fields = _requested_fields(query.get("fields"), allowed)
+        keys = _key_filter(family, query.get("key"))
+        target = target_points(query.get("points"))
+        read = read_series(family, device, start, end, fields, target=target, keys=keys)
+        return Response({
+            "device": device.pk, "series": series, "since": start, "until": end,
+            "key": query.get("key") or None, "fields": read.fields,
+            "resolution": read.resolution, "resolution_s": read.resolution_s,
+            "tier": read.tier, "count": len(read.points), "points": read.points,
+        })  # fmt: skip
 
     @action(detail=True, methods=["get"])
     def latest(self, request: Request, pk: str | None = None) -> Response:
@@ -169,7 +159,8 @@ class DeviceViewSet(viewsets.ModelViewSet[Device]):
         return Response(result.as_json(), status=code)
 
 
-def _target_points(raw: str | None) -> int:
+def target_points(raw: str | None) -> int:
+    """The `points` query parameter of a history endpoint (a 400 when it is not one)."""
     if raw is None or raw == "":
         return DEFAULT_TARGET_POINTS
     try:
@@ -179,6 +170,14 @@ def _target_points(raw: str | None) -> int:
     if not MIN_TARGET <= target <= MAX_POINTS:
         raise ValidationError({"points": f"between {MIN_TARGET} and {MAX_POINTS}"})
     return target
+
+
+def _key_filter(family: Family, raw: str | None) -> dict[str, str]:
+    if not raw:
+        return {}
+    if not family.keys:
+        raise ValidationError({"key": f"{family.name} is one series per device: no key"})
+    return {family.keys[0]: raw}
 
 
 def _requested_fields(raw: str | None, allowed: list[str]) -> list[str]:

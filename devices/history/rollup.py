@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from devices.history.families import FAMILIES, Family
-from devices.models import Device, RollupWatermark
+from devices.models import RollupWatermark
 from devices.models.rollups import RESOLUTIONS
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,6 @@ BATCH_BUCKETS = {300: 72, 3600: 24}
 # value is a bound parameter: hence the `noqa: S608` on the f-strings.
 SQL_EPOCH = "TIMESTAMPTZ '1970-01-01 00:00Z'"
 STEP_INTERVAL = "make_interval(secs => %(step)s::double precision)"
-DEVICE_TABLE = Device._meta.db_table
 
 
 def floor_time(when: dt.datetime, seconds: int) -> dt.datetime:
@@ -50,14 +49,15 @@ def _last(column: str, order: str) -> str:
     return f"(array_agg({column} ORDER BY {order} DESC) FILTER (WHERE {column} IS NOT NULL))[1]"
 
 
-def aggregate_raw_sql(family: Family, *, device_filter: bool) -> str:
-    """SELECT of one bucket per (device, keys, bucket) from the raw rows of a time window.
+def aggregate_raw_sql(family: Family, *, owner_filter: bool, key_filter: bool = False) -> str:
+    """SELECT of one bucket per (owner, keys, bucket) from the raw rows of a time window.
 
-    Parameters: `step` (seconds), `start`, `end` (half-open window), and `device` when
-    `device_filter`. Columns: device_id, keys..., bucket_start, samples, then
-    `family.aggregate_columns()` in order.
+    Parameters: `step` (seconds), `start`, `end` (half-open window), `owner` when
+    `owner_filter`, and `key_<name>` per key when `key_filter`. Columns: the owner's column,
+    keys..., bucket_start, samples, then `family.aggregate_columns()` in order.
     """
     t = f"s.{family.time_field}"
+    owner = family.owner_column
     bucket = f"date_bin({STEP_INTERVAL}, {t}, {SQL_EPOCH})"
     values = []
     for g in family.gauges:
@@ -67,54 +67,59 @@ def aggregate_raw_sql(family: Family, *, device_filter: bool) -> str:
             f"max(s.{g}) AS {g}_max",
         ]
     values += [f"{_last(f's.{name}', t)} AS {name}_last" for name in family.lasts]
+    values += [f"sum(s.{n})::{family.db_type(n)} AS {n}_sum" for n in family.sums]
     keys = "".join(f"s.{k}, " for k in family.keys)
     window = f"{t} >= %(start)s AND {t} < %(end)s"
-    if device_filter:
-        # ORDER BY + OFFSET 0 pins the (device, time) index: when one device has years of rows
+    if key_filter:
+        window += "".join(f" AND s.{k} = %(key_{k})s" for k in family.keys)
+    if owner_filter:
+        # ORDER BY + OFFSET 0 pins the (owner, time) index: when one device has years of rows
         # and the others days, the planner's estimate for one device's range is off by 100x
         # and it would rather filter the whole device through its FK index.
         source = (
-            f"(SELECT * FROM {family.raw_table} s WHERE s.device_id = %(device)s "  # noqa: S608
-            f"AND {window} ORDER BY s.device_id, {t} OFFSET 0) s"
+            f"(SELECT * FROM {family.raw_table} s WHERE s.{owner} = %(owner)s "  # noqa: S608
+            f"AND {window} ORDER BY s.{owner}, {t} OFFSET 0) s"
         )
     else:
-        # One (device, time) index range per device. A window across all devices has no index
-        # of its own to use (the btree leads with the device; a BRIN on time was measured and
+        # One (owner, time) index range per owner. A window across all owners has no index
+        # of its own to use (the btree leads with the owner; a BRIN on time was measured and
         # misled the planner, and its newest ranges stay unsummarised until a vacuum), and
         # without OFFSET 0 the planner flattens the LATERAL into a scan of the whole table.
         source = (
-            f"{DEVICE_TABLE} d CROSS JOIN LATERAL (SELECT * FROM {family.raw_table} s "  # noqa: S608
-            f"WHERE s.device_id = d.id AND {window} OFFSET 0) s"
+            f"{family.owner_table} d CROSS JOIN LATERAL (SELECT * FROM {family.raw_table} s "  # noqa: S608
+            f"WHERE s.{owner} = d.id AND {window} OFFSET 0) s"
         )
     return (
-        f"SELECT s.device_id, {keys}{bucket} AS bucket_start, count(*) AS samples, "  # noqa: S608
-        f"{', '.join(values)} FROM {source} GROUP BY s.device_id, {keys}bucket_start"
+        f"SELECT s.{owner}, {keys}{bucket} AS bucket_start, count(*) AS samples, "  # noqa: S608
+        f"{', '.join(values)} FROM {source} GROUP BY s.{owner}, {keys}bucket_start"
     )
 
 
 def _upsert_sql(family: Family) -> str:
     columns = family.aggregate_columns()
+    owner = family.owner_column
     keys = "".join(f"{k}, " for k in family.keys)
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in ["samples", *columns])
-    select = aggregate_raw_sql(family, device_filter=False).replace(
+    conflict = ", ".join([owner, "resolution_s", "bucket_start", *family.keys])
+    select = aggregate_raw_sql(family, owner_filter=False).replace(
         "AS samples, ", "AS samples, %(step)s AS resolution_s, ", 1
     )
     return (
         f"INSERT INTO {family.rollup_table} "
-        f"(device_id, {keys}bucket_start, samples, resolution_s, {', '.join(columns)}) "
-        f"{select} ON CONFLICT (device_id, {keys}resolution_s, bucket_start) "
+        f"({owner}, {keys}bucket_start, samples, resolution_s, {', '.join(columns)}) "
+        f"{select} ON CONFLICT ({conflict}) "
         f"DO UPDATE SET {updates}"
     )
 
 
 def _next_sample_at(family: Family, after: dt.datetime | None) -> dt.datetime | None:
-    """The oldest raw row at or after `after`, found by one index probe per device (the btree
-    on (device, time) answers each probe; a plain min() over the table would scan it)."""
-    t = family.time_field
+    """The oldest raw row at or after `after`, found by one index probe per owner (the btree
+    on (owner, time) answers each probe; a plain min() over the table would scan it)."""
+    t, owner = family.time_field, family.owner_column
     sql = (
         f"SELECT min(first) FROM (SELECT (SELECT s.{t} FROM {family.raw_table} s "  # noqa: S608
-        f"WHERE s.device_id = d.id AND s.{t} >= %s ORDER BY s.{t} LIMIT 1) AS first "
-        f"FROM {DEVICE_TABLE} d) per_device"
+        f"WHERE s.{owner} = d.id AND s.{t} >= %s ORDER BY s.{t} LIMIT 1) AS first "
+        f"FROM {family.owner_table} d) per_owner"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [after or dt.datetime.min.replace(tzinfo=dt.UTC)])
@@ -183,9 +188,12 @@ def roll_up(
     return result
 
 
-def roll_up_all(*, now: dt.datetime | None = None) -> list[RollupResult]:
-    """Bring every tier of every family up to date (what the beat task runs)."""
-    return [roll_up(f, r, now=now) for f in FAMILIES for r in RESOLUTIONS]
+def roll_up_all(
+    *, now: dt.datetime | None = None, families: tuple[Family, ...] = FAMILIES
+) -> list[RollupResult]:
+    """Bring every tier of every family (or of `families`) up to date (what the beat task
+    runs)."""
+    return [roll_up(f, r, now=now) for f in families for r in RESOLUTIONS]
 
 
 def rolled_up_until(family: Family) -> dt.datetime | None:

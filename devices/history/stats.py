@@ -12,17 +12,8 @@ from django.db.models import Count, Max, Min
 
 from devices.history.families import FAMILIES
 from devices.history.query import label
-from devices.models import DiskSample, FilesystemSample, InterfaceSample
 from devices.models.rollups import RESOLUTIONS
-from zfs.models import ArcSample
 
-# Series without rollup tiers yet: only their raw table is measured.
-RAW_ONLY: tuple[type[models.Model], ...] = (
-    FilesystemSample,
-    InterfaceSample,
-    DiskSample,
-    ArcSample,
-)
 NUMERIC = (models.IntegerField, models.FloatField, models.DecimalField)
 
 
@@ -51,7 +42,7 @@ class TableStats:
 
 
 def numeric_columns(model: type[models.Model]) -> int:
-    """Measured values in a row: numbers that are not the key (id, device, time)."""
+    """Measured values in a row: numbers that are not the key (id, owner, time)."""
     return sum(
         1
         for f in model._meta.concrete_fields
@@ -79,8 +70,8 @@ def _measure(
 
 
 def history_stats() -> list[TableStats]:
-    """One entry per raw table and per rollup tier. Both tiers share one rollup table: its bytes
-    are split between them by their share of its rows."""
+    """One entry per raw table and per rollup tier, family by family. Both tiers share one
+    rollup table: its bytes are split between them by their share of its rows."""
     found: list[TableStats] = []
     for family in FAMILIES:
         raw = _measure(family.raw, family.time_field, "raw", numeric_columns(family.raw))
@@ -95,8 +86,4 @@ def history_stats() -> list[TableStats]:
         for tier in tiers:
             tier.bytes = round(size * tier.rows / rows) if rows else 0
         found += tiers
-    for model in RAW_ONLY:
-        stats = _measure(model, "collected_at", "raw", numeric_columns(model))
-        stats.bytes = _total_bytes(model)
-        found.append(stats)
     return found

@@ -18,7 +18,14 @@ from devices.models.metrics import (
     SystemSample,
 )
 from devices.models.ports import Exposure, ListeningPort, Protocol
-from devices.models.rollups import RollupWatermark, SystemRollup
+from devices.models.rollups import (
+    DiskRollup,
+    DriveRollup,
+    FilesystemRollup,
+    InterfaceRollup,
+    RollupWatermark,
+    SystemRollup,
+)
 
 __all__ = [
     "AuthMethod",
@@ -30,11 +37,15 @@ __all__ = [
     "Device",
     "DeviceStatus",
     "DeviceType",
+    "DiskRollup",
     "DiskSample",
     "Drive",
+    "DriveRollup",
     "DriveSample",
     "Exposure",
+    "FilesystemRollup",
     "FilesystemSample",
+    "InterfaceRollup",
     "InterfaceSample",
     "ListeningPort",
     "Protocol",

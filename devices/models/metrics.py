@@ -15,7 +15,12 @@ from devices.models.device import Device
 class SystemSample(models.Model):
     """CPU, memory, swap, load and uptime of one device at one poll."""
 
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="system_samples")
+    # No index of its own on the FK, nor a second (device, time) index: the unique (device,
+    # collected_at) below answers the device lookups, the range scans in either direction and
+    # the rollup's per-device walks (EXPLAIN in devices/migrations/0008).
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="system_samples", db_index=False
+    )
     collected_at = models.DateTimeField()
     cpu_pct = models.FloatField(null=True)
     cpu_user_pct = models.FloatField(null=True)
@@ -37,7 +42,6 @@ class SystemSample(models.Model):
     uptime_s = models.FloatField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["device", "-collected_at"], name="sys_device_time")]
         constraints = [
             models.UniqueConstraint(fields=["device", "collected_at"], name="sys_one_per_poll")
         ]

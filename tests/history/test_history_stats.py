@@ -1,4 +1,5 @@
-"""`manage.py history_stats` measures every table and tier."""
+"""`manage.py history_stats` measures every table and tier of every family; the authenticated
+health API shows the same figures."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from rest_framework.test import APIClient
 
-from devices.history.families import SYSTEM
+from devices.history.families import FAMILIES, SYSTEM
 from devices.history.rollup import GRACE, roll_up
 from devices.models import Device, SystemSample
 from tests.history.conftest import T0, sample
@@ -49,3 +52,44 @@ def test_history_stats_counts_rows_bytes_and_ages_per_table_and_tier(
     lines = table.splitlines()
     assert lines[0].split() == ["table", "tier", "rows", "bytes", "bytes/value", "oldest", "newest"]
     assert any(line.split()[:3] == ["devices_systemrollup", "5m", "36"] for line in lines)
+
+
+@pytest.mark.django_db
+def test_every_family_is_measured_raw_and_per_tier(devices: list[Device]) -> None:
+    # when
+    figures = {(s["table"], s["tier"]) for s in json.loads(_run("--json"))}
+    # then
+    for family in FAMILIES:
+        assert (family.raw_table, "raw") in figures
+        assert {(family.rollup_table, "5m"), (family.rollup_table, "1h")} <= figures
+    assert len(figures) == 3 * len(FAMILIES)
+
+
+@pytest.mark.django_db
+def test_the_same_figures_are_on_the_authenticated_health_api(
+    viewer_client: APIClient, outsider_client: APIClient, devices: list[Device]
+) -> None:
+    # given an hour of rows of one family
+    SystemSample.objects.bulk_create(
+        [sample(devices[0], T0 + dt.timedelta(seconds=30 * i), i) for i in range(120)]
+    )
+    # when
+    answer = viewer_client.get("/api/health/history/")
+    refused = outsider_client.get("/api/health/history/")
+    # then
+    assert answer.status_code == 200 and refused.status_code in (401, 403)
+    body = answer.json()
+    by_table = {(t["table"], t["tier"]): t for t in body["tables"]}
+    command = {(s["table"], s["tier"]): s for s in json.loads(_run("--json"))}
+    assert by_table.keys() == command.keys()
+    assert {k: v["rows"] for k, v in by_table.items()} == {k: v["rows"] for k, v in command.items()}
+    assert by_table[("devices_systemsample", "raw")]["rows"] == 120
+    assert body["totals"]["rows"] == 120 and body["totals"]["bytes"] > 0
+
+
+@pytest.mark.django_db
+def test_system_samples_keep_one_index_on_device_and_time() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'devices_systemsample'")
+        names = {row[0] for row in cursor.fetchall()}
+    assert names == {"devices_systemsample_pkey", "sys_one_per_poll"}

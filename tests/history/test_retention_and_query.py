@@ -1,5 +1,6 @@
-"""Pruning keeps every tier for its own time and never drops raw rows that are not rolled up;
-the query layer picks the tier that gives about the points asked for."""
+"""Pruning never drops raw rows that are not rolled up (each tier's own retention, for every
+family: test_family_retention); the query layer picks the tier that gives about the points asked
+for."""
 
 from __future__ import annotations
 
@@ -15,17 +16,11 @@ from devices.history.families import SYSTEM
 from devices.history.query import choose_tier, read_series
 from devices.history.rollup import GRACE, floor_time, roll_up
 from devices.history.tiers import RAW
-from devices.models import Device, SystemRollup, SystemSample
+from devices.models import Device, SystemSample
 from devices.retention import prune
 from tests.history.conftest import T0, expected_rollups, sample
 
 DAY = dt.timedelta(days=1)
-
-
-def _rollup_at(device: Device, resolution_s: int, when: dt.datetime) -> None:
-    SystemRollup.objects.create(
-        device=device, resolution_s=resolution_s, bucket_start=when, samples=1
-    )
 
 
 @pytest.fixture
@@ -33,34 +28,6 @@ def tiers(settings: Any) -> None:
     settings.METRICS_RAW_RETENTION_DAYS = 7
     settings.METRICS_5M_RETENTION_DAYS = 90
     settings.METRICS_1H_RETENTION_DAYS = 1825
-
-
-@pytest.mark.django_db
-def test_pruning_keeps_each_tier_for_its_own_retention(devices: list[Device], tiers: None) -> None:
-    # given raw rows 8 and 6 days old, rollups on both sides of each tier's horizon
-    now = floor_time(timezone.now(), 3600)
-    device = devices[0]
-    SystemSample.objects.bulk_create(
-        [sample(device, now - 8 * DAY, 1), sample(device, now - 6 * DAY, 2)]
-    )
-    for days in (89, 91):
-        _rollup_at(device, 300, now - days * DAY)
-    for days in (1824, 1826):
-        _rollup_at(device, 3600, now - days * DAY)
-    # when
-    deleted = prune(now - 7 * DAY, batch_size=1, now=now)
-    # then
-    assert list(SystemSample.objects.values_list("collected_at", flat=True)) == [now - 6 * DAY]
-    five = SystemRollup.objects.filter(resolution_s=300).values_list("bucket_start", flat=True)
-    hour = SystemRollup.objects.filter(resolution_s=3600).values_list("bucket_start", flat=True)
-    assert now - 91 * DAY not in five and now - 89 * DAY in five
-    assert now - 1826 * DAY not in hour and now - 1824 * DAY in hour
-    # the pruned raw row lives on in both tiers
-    for r in (300, 3600):
-        held = SystemRollup.objects.get(resolution_s=r, bucket_start=floor_time(now - 8 * DAY, r))
-        assert held.samples == 1
-    assert deleted["devices.SystemSample"] == 1
-    assert deleted["devices.SystemRollup@300s"] == deleted["devices.SystemRollup@3600s"] == 1
 
 
 @pytest.mark.django_db

@@ -81,8 +81,16 @@ def reconcile(ctx: StoreContext) -> None:
     if data.get("status") is not None:
         # A pool missing from a successful `zpool status` was exported or destroyed: keep it
         # for its history, marked removed (a failed status removes nothing).
-        gone = [p.pk for name, p in pools.items() if name not in statuses and p.pk]
-        Pool.objects.filter(pk__in=gone, removed_at__isnull=True).update(removed_at=now)
+        gone = [p for name, p in pools.items() if name not in statuses and p.pk]
+        for pool in gone:
+            if pool.removed_at is None:
+                # Its alerts ("not ONLINE", scrub errors) resolve on this: nothing left to fix.
+                _event(ctx, pool, "pool.disappeared", Severity.INFO,
+                       f"pool {pool.name} is no longer listed by zpool (exported or destroyed)",
+                       last_state=pool.state)  # fmt: skip
+        Pool.objects.filter(pk__in=[p.pk for p in gone], removed_at__isnull=True).update(
+            removed_at=now
+        )
 
 
 def _last_scrub(pool: Pool) -> dt.datetime | None:

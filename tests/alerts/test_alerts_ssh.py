@@ -24,7 +24,7 @@ from collectors.alerts.models import (
     NotificationAttempt,
 )
 from collectors.engine import collect
-from collectors.models import RunStatus
+from collectors.models import Event, RunStatus
 from devices.models import Device, DeviceStatus
 from tests.alerts.conftest import NotifyQueue, Receiver
 from tests.conftest import WorkerProcess, device_for, wait_until
@@ -124,3 +124,26 @@ def test_a_pool_degrading_on_a_device_in_maintenance_is_recorded_but_not_sent(
     alert = Alert.objects.get()
     assert alert.silenced and alert.state == AlertState.FIRING
     assert notify_queue.take() == []
+
+
+def test_a_degraded_pool_that_is_exported_resolves_its_alert(
+    zpool: ZpoolHost, pool_device: Device
+) -> None:
+    # given the built-in rules and the device's only pool firing "not ONLINE"
+    ensure_builtin_rules()
+    zpool.set(status=DEGRADED, listing=listing("dummy", 42))
+    poll(pool_device)
+    alert = Alert.objects.get(rule__builtin_key="pool-not-online")
+    assert alert.state == AlertState.FIRING
+    # when the pool is exported: zpool lists no pool at all (current OpenZFS: "no pools
+    # available" goes to stderr, stdout is empty)
+    zpool.set(status="", listing="")
+    poll(pool_device)
+    # then the pool is kept as removed, says so in the timeline, and its alert resolves
+    alert.refresh_from_db()
+    assert alert.state == AlertState.RESOLVED
+    gone = Event.objects.get(device=pool_device, type="pool.disappeared")
+    assert gone.data["pool"] == "dummy" and gone.data["last_state"] == "DEGRADED"
+    # and a later poll that still sees no pool says nothing more
+    poll(pool_device)
+    assert Event.objects.filter(device=pool_device, type="pool.disappeared").count() == 1

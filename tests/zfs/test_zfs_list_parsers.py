@@ -123,6 +123,12 @@ def test_zpool_list_reads_tab_indented_vdevs_and_human_sizes_in_binary_units() -
 
 def test_zpool_list_without_pools_is_empty() -> None:
     assert parse_zpool_list("no pools available\n") == []
+    assert parse_zpool_list("") == []  # `zpool list -H` prints nothing when there is no pool
+
+
+def test_zfs_list_without_datasets_is_empty() -> None:
+    assert parse_zfs_list("no datasets available\n") == []
+    assert parse_zfs_list("") == []  # current OpenZFS says it on stderr
 
 
 def test_zfs_list_reads_the_three_column_snapshot_listing() -> None:
@@ -282,9 +288,11 @@ VDEV_FIRST = {
     ("kind", "text"),
     bad_input_cases(
         PARSERS,
-        {**EMPTY, **JUNK, "not-found": shell_error("zfs")},
+        {**JUNK, "not-found": shell_error("zfs")},
         {"truncated": TRUNCATED, "wrong": WRONG, "misplaced": VDEV_FIRST},
-    ),
+    )
+    # (empty `zpool list -H` / `zfs list` output means no pool / no dataset: see above)
+    + bad_input_cases([ZFS_GET_KIND, ZPOOL_IOSTAT_KIND], EMPTY),
 )
 def test_list_parsers_refuse_bad_input(kind: str, text: str) -> None:
     # then

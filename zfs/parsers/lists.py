@@ -161,9 +161,12 @@ def parse_zpool_list(text: str) -> list[PoolList]:
     line (``zpool list -p``, columns read from the header), with ``-v`` vdev rows.
 
     A row that starts with whitespace is a vdev of the pool above it. ``no pools available`` is
-    an empty list.
+    an empty list, and so is empty output: OpenZFS's ``zpool list -H`` prints nothing at all
+    when there is no pool (without ``-H`` it says so).
     """
     kind = ZPOOL_LIST_KIND
+    if not text.strip():
+        return []
     lines = _lines(kind, text)
     if len(lines) == 1 and lines[0][1].strip() == _NO_POOLS:
         return []
@@ -255,9 +258,12 @@ def parse_zfs_list(text: str) -> list[Dataset]:
     The layout is told by the column count: 7 is our command; 3 is
     ``zfs list -Hp -t snapshot -o name,used,creation``, where the type is inferred from the
     name (``@`` snapshot, ``#`` bookmark) and the other fields are None. Every row must have
-    the same count. ``no datasets available`` is an empty list.
+    the same count. ``no datasets available`` is an empty list, and so is empty output (current
+    OpenZFS prints that line to stderr, leaving stdout empty).
     """
     kind = ZFS_LIST_KIND
+    if not text.strip():
+        return []
     lines = _lines(kind, text)
     if len(lines) == 1 and lines[0][1].strip() == _NO_DATASETS:
         return []

@@ -356,11 +356,13 @@ class _Pool:
 
 
 def parse_zpool_status(text: str) -> list[PoolStatus]:
-    """Pools of ``zpool status [-p] [-v]``; ``no pools available`` gives ``[]``."""
+    """Pools of ``zpool status [-p] [-v]``; ``no pools available`` gives ``[]``, and so does
+    empty output: current OpenZFS prints that line to stderr and nothing to stdout (exit 0; a
+    failing command or a cut connection never reaches the parser)."""
     lines = text.splitlines()
     meaningful = [line.strip() for line in lines if line.strip()]
     if not meaningful:
-        raise _fail("empty output")
+        return []
     if len(meaningful) == 1 and meaningful[0] in _NO_POOLS:
         return []
     pools: list[PoolStatus] = []

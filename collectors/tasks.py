@@ -19,6 +19,11 @@ from devices.models import Device
 log = logging.getLogger(__name__)
 
 BEAT_TICK_CACHE_KEY = "beat:last_tick"
+# A device another collection holds (two groups fall due in the same second: system and
+# containers every 30 s, the 5-minute groups together) is tried again shortly instead of being
+# skipped until its group's next tick; the task's `expires` (its group's interval) still bounds it.
+BUSY_RETRY_S = 3
+BUSY_MAX_RETRIES = 6
 
 
 @shared_task(
@@ -46,7 +51,10 @@ def collect_device(
     run = collect(device_id, kinds, trigger=trigger, actor=actor, task_id=self.request.id or "")
     pool.close_idle(settings.SSH_POOL_IDLE_SECONDS)
     if run is None:
-        return {"device": device_id, "run": None, "status": "busy"}
+        busy = Device.objects.filter(pk=device_id).exists()  # else it was deleted meanwhile
+        if busy and not self.request.called_directly and self.request.retries < BUSY_MAX_RETRIES:
+            raise self.retry(countdown=BUSY_RETRY_S, max_retries=BUSY_MAX_RETRIES)
+        return {"device": device_id, "run": None, "status": "busy" if busy else "gone"}
     return {"device": device_id, "run": run.pk, "status": run.status}
 
 

@@ -153,7 +153,7 @@ def test_a_poll_whose_stores_all_work_takes_no_savepoints(local_device: Device) 
     collect(local_device, trigger="cli")  # capabilities first
     with CaptureQueriesContext(connection) as queries:
         run = collect(local_device, ["loadavg", "meminfo", "proc-stat", "uptime"], trigger="cli")
-    assert run is not None and run.status == RunStatus.OK, run.kind_results
+    assert run is not None and run.status == RunStatus.OK, run and run.kind_results
     # (the test's own transaction makes the collection's a savepoint: one, and its release)
     savepoints = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" in q["sql"]]
     assert len(savepoints) == 2, savepoints

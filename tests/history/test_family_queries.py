@@ -168,10 +168,11 @@ def test_mcp_metrics_history_reads_any_series_as_the_api_does(
         fields=["rx_bytes_per_s", "rx_errors"], series="interfaces", key="eth0",
     )  # fmt: skip
     # then the API's answer, hourly points of eth0
-    api = viewer_client.get(f"/api/devices/{device.pk}/metrics/", {
-        "since": since, "until": until, "points": 48, "fields": "rx_bytes_per_s,rx_errors",
-        "series": "interfaces", "key": "eth0",
-    })  # fmt: skip
+    query: dict[str, str | int] = {
+        "since": str(since), "until": str(until), "points": 48,
+        "fields": "rx_bytes_per_s,rx_errors", "series": "interfaces", "key": "eth0",
+    }  # fmt: skip
+    api = viewer_client.get(f"/api/devices/{device.pk}/metrics/", query)
     assert json.loads(as_json(answer)) == api.json()
     assert (answer["tier"], answer["resolution"], answer["count"]) == ("1h", "1h", 48)
     assert {p["name"] for p in answer["points"]} == {"eth0"}

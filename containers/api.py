@@ -18,6 +18,9 @@ from collectors.models import Trigger
 from containers import services
 from containers.models import ComposeProject, Container, ContainerStats
 from devices.api.timerange import parse_range
+from devices.api.views import target_points
+from devices.history.families import CONTAINERS
+from devices.history.query import read_series
 from infrastructor.actors import actor_for
 
 
@@ -33,6 +36,24 @@ class ContainerStatsSerializer(serializers.ModelSerializer[ContainerStats]):
     class Meta:
         model = ContainerStats
         exclude = ["id", "container"]
+
+
+class ContainerStatsSeriesSerializer(serializers.Serializer[Any]):
+    """A container's resource use over a range, read through the history tiers."""
+
+    container = serializers.IntegerField()
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    tier = serializers.ChoiceField(choices=["raw", "5m", "1h"])
+    resolution = serializers.CharField(help_text="raw, or the spacing of the points: 5m, 3h...")
+    resolution_s = serializers.IntegerField(allow_null=True)
+    count = serializers.IntegerField()
+    points = serializers.ListField(child=serializers.DictField())
+
+
+STATS_FIELDS = [
+    f.name for f in ContainerStats._meta.concrete_fields if f.name not in ("id", "container")
+]
 
 
 class ComposeProjectSerializer(serializers.ModelSerializer[ComposeProject]):
@@ -75,28 +96,31 @@ class ContainerViewSet(
         parameters=[
             OpenApiParameter("since", str, description="ISO 8601 time or duration (24h, 7d)"),
             OpenApiParameter("until", str, description="ISO 8601 time or duration; default now"),
+            OpenApiParameter(
+                "points", int, description="About how many points (10-5000, default 500); long "
+                "ranges come from the 5-minute or 1-hour rollups, with min/max per bucket",
+            ),
         ],
-        responses=ContainerStatsSerializer(many=True),
-    )
+        responses=ContainerStatsSeriesSerializer,
+    )  # fmt: skip
     @action(detail=True, methods=["get"])
     def stats(self, request: Request, pk: str | None = None) -> Response:
-        """Resource use over time (default: the last hour)."""
+        """Resource use over time (default: the last hour), oldest first, as about `points`
+        evenly spaced points: raw samples, or 5-minute or 1-hour rollups (min/avg/max per bucket,
+        the newest memory limit) for long ranges; `tier` and `resolution` say which."""
         container = self.get_object()
         start, end = parse_range(
             request.query_params.get("since"),
             request.query_params.get("until"),
             default=dt.timedelta(hours=1),
         )
-        rows = container.stats.filter(collected_at__gte=start, collected_at__lte=end).order_by(
-            "collected_at"
-        )[:5000]
-        data: dict[str, Any] = {
-            "container": container.pk,
-            "since": start,
-            "until": end,
-            "points": ContainerStatsSerializer(rows, many=True).data,
-        }
-        return Response(data)
+        target = target_points(request.query_params.get("points"))
+        read = read_series(CONTAINERS, container, start, end, STATS_FIELDS, target=target)
+        return Response(
+            {"container": container.pk, "since": start, "until": end, "tier": read.tier,
+             "resolution": read.resolution, "resolution_s": read.resolution_s,
+             "count": len(read.points), "points": read.points}
+        )  # fmt: skip
 
     def _act(self, request: Request, action_name: str) -> Response:
         try:

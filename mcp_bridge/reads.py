@@ -29,7 +29,16 @@ from devices.api.views import DeviceViewSet
 from devices.models import ConfigFile, Drive
 from infrastructor.health import health
 from mcp_bridge import summary
-from mcp_bridge.views import MAX_LIMIT, Caller, detail, device_param, find_device, instant, page
+from mcp_bridge.views import (
+    MAX_LIMIT,
+    Caller,
+    detail,
+    device_param,
+    find_device,
+    instant,
+    page,
+    viewset,
+)
 from proxies.api import ProxyConfigVersionSerializer, ProxyConfigViewSet
 from proxies.models import ProxyConfig
 from zfs import services as zfs_services
@@ -459,11 +468,15 @@ def container_stats(
         str | None, Field(description="ISO 8601 time or a duration back (default 1h)")
     ] = None,
     until: Since = None,
+    points: Annotated[int, Field(ge=10, le=5000, description="About how many points")] = 200,
 ) -> Any:
     """A container's resource use over time (oldest first, default the last hour): CPU %,
-    memory used/limit/%, network and block I/O rates, process count."""
+    memory used/limit/%, network and block I/O rates, process count, as about `points` evenly
+    spaced points. Long ranges come from the 5-minute or 1-hour rollups, with min and max per
+    bucket; `resolution_s` and `tier` say which."""
     row = find_container(caller, device, container)
-    return detail(ContainerViewSet, "stats", row.pk, {"since": since, "until": until}, caller)
+    params = {"since": since, "until": until, "points": points}
+    return detail(ContainerViewSet, "stats", row.pk, params, caller)
 
 
 def list_compose_projects(
@@ -485,13 +498,24 @@ def zfs_arc_stats(
     device: DeviceName = None,
     since: Since = None,
     until: Since = None,
+    points: Annotated[
+        int, Field(ge=10, le=5000, description="With device and since: about how many points")
+    ] = 200,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> dict[str, Any]:
-    """ZFS ARC (and L2ARC) samples, newest first: size, target, min/max, MRU/MFU sizes, hits,
-    misses and hit ratio. A low hit ratio or an ARC squeezed below its target explains slow
-    reads."""
+    """ZFS ARC (and L2ARC): size, target, min/max, MRU/MFU sizes, hits, misses and hit ratio.
+    With a device and `since`: that device's series, oldest first, as about `points` evenly
+    spaced points (long ranges from the 5-minute or 1-hour rollups, each bucket's hit ratio over
+    all its accesses; `tier` and `resolution_s` say which). Otherwise samples, newest first,
+    paged. A low hit ratio or an ARC squeezed below its target explains slow reads."""
     params = {"device": device_param(caller, device), "since": since, "until": until}
+    if device is not None and since is not None:
+        # The API's list answers a device's range as a series: run exactly that.
+        view = viewset(ArcSampleViewSet, "list", params | {"points": points}, caller)
+        assert isinstance(view, ArcSampleViewSet)
+        answer: dict[str, Any] = view.list(view.request).data
+        return answer
     return page(ArcSampleViewSet, params, caller, limit=limit, offset=offset)
 
 

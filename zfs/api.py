@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -19,6 +21,7 @@ from devices.history.families import POOLS
 from devices.history.query import read_series
 from infrastructor.filters import UtcDateTimeFilter
 from zfs.api_actions import DatasetActionsMixin, PoolActionsMixin, SnapshotActionsMixin
+from zfs.arc_history import arc_series
 from zfs.models import ArcSample, Dataset, Pool, PoolSample, Snapshot, Vdev
 
 
@@ -179,10 +182,76 @@ class ArcSampleFilter(django_filters.FilterSet):
         return queryset if end is None else queryset.filter(collected_at__lte=end)
 
 
+class ArcSamplePageSerializer(serializers.Serializer[Any]):
+    """The list without `device` and `since`: samples, paginated (the schema's first shape)."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ArcSampleSerializer(many=True)
+
+
+class ArcSeriesSerializer(serializers.Serializer[Any]):
+    """One device's ARC over a range, read through the history tiers (the second shape)."""
+
+    device = serializers.IntegerField()
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    tier = serializers.ChoiceField(choices=["raw", "5m", "1h"])
+    resolution = serializers.CharField(help_text="raw, or the spacing of the points: 5m, 3h...")
+    resolution_s = serializers.IntegerField(allow_null=True)
+    count = serializers.IntegerField()
+    points = serializers.ListField(child=serializers.DictField())
+
+
 class ArcSampleViewSet(viewsets.ReadOnlyModelViewSet[ArcSample]):
-    """The ARC series of every device, newest first unless `ordering=collected_at`."""
+    """The ARC samples of every device, newest first unless `ordering=collected_at`; one
+    device's range (`device` and `since`) is answered as a series from the history tiers."""
 
     queryset = ArcSample.objects.select_related("device").order_by("-collected_at")
     serializer_class = ArcSampleSerializer
     filterset_class = ArcSampleFilter
     ordering_fields = ["collected_at", "size_bytes", "hit_ratio_pct"]
+
+    @extend_schema(
+        description=(
+            "With `device` and `since`: that device's ARC between `since` and `until` (default "
+            "now) as about `points` evenly spaced points, oldest first, read from raw samples "
+            "or, for long ranges, the 5-minute or 1-hour rollups (`tier`, `resolution`); a "
+            "rollup point's `hit_ratio_pct` is the ratio of all the accesses of its bucket, "
+            "`hit_ratio_pct_min`/`_max` the extremes of its polls' ratios. `limit`, `offset` "
+            "and `ordering` do not apply to it. Otherwise: the samples of every device (or of "
+            "one, or since a time), paginated, newest first unless `ordering=collected_at`."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "points", int, description="With device and since: about how many points "
+                "(10-5000, default 500); the tier and bucket size follow",
+            ),
+        ],
+        responses=PolymorphicProxySerializer(
+            component_name="ArcSamplesOrSeries",
+            serializers=[ArcSamplePageSerializer, ArcSeriesSerializer],
+            resource_type_field_name=None,
+            many=False,
+        ),
+    )  # fmt: skip
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        query = request.query_params
+        if not (query.get("device") and query.get("since")):
+            return super().list(request, *args, **kwargs)
+        # One device over a range is a chart: the tiers answer it in a bounded number of points,
+        # where paging through raw rows would read a month of 5-minute samples 50 at a time.
+        filters = ArcSampleFilter(query, queryset=self.get_queryset(), request=request)
+        if not filters.is_valid():
+            raise ValidationError(filters.errors)
+        device = filters.form.cleaned_data["device"]
+        start, end = parse_range(
+            query.get("since"), query.get("until"), default=dt.timedelta(days=1)
+        )
+        read = arc_series(device, start, end, target=target_points(query.get("points")))
+        return Response(
+            {"device": device.pk, "since": start, "until": end, "tier": read.tier,
+             "resolution": read.resolution, "resolution_s": read.resolution_s,
+             "count": len(read.points), "points": read.points}
+        )  # fmt: skip

@@ -1,9 +1,8 @@
 """The device page's charts: which series, over which range, read at which resolution.
 
-CPU, memory and load come from the history query layer (devices.history.query), which picks the
-tier (raw rows, 5-minute or 1-hour rollups) for the range; the chart says which it used. Network,
-disk I/O and filesystem usage have no rollup tier yet: their raw rows are averaged in SQL into
-steps sized for the same number of points, one query per chart.
+Every chart reads through the history query layer (devices.history.query), which picks the tier
+(raw rows, 5-minute or 1-hour rollups) for the range, one query per chart; each chart says which
+resolution it used.
 """
 
 from __future__ import annotations
@@ -14,31 +13,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db.models import (
-    Avg,
-    Count,
-    DateTimeField,
-    DurationField,
-    F,
-    FloatField,
-    Func,
-    Max,
-    QuerySet,
-    Sum,
-    Value,
-)
-from django.db.models.functions import Cast
 from django.utils import timezone
 
 from devices.console.charts import Chart, Line
-from devices.history.families import SYSTEM
-from devices.history.query import label, read_series
-from devices.models import Device, DiskSample, FilesystemSample, InterfaceSample
+from devices.history.families import DISKS, FILESYSTEMS, INTERFACES, SYSTEM, Family
+from devices.history.query import Series, read_series
+from devices.models import Device
 
 __all__ = ["DEFAULT_RANGE", "RANGES", "TARGET_POINTS", "TimeRange", "device_charts", "time_range"]
 
 TARGET_POINTS = 240  # about one point per 2.5 px of a 640-px chart
-EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 RANGES: dict[str, tuple[dt.timedelta, str]] = {
     "1h": (dt.timedelta(hours=1), "last hour"),
     "24h": (dt.timedelta(hours=24), "last 24 hours"),
@@ -46,7 +30,6 @@ RANGES: dict[str, tuple[dt.timedelta, str]] = {
     "30d": (dt.timedelta(days=30), "last 30 days"),
 }
 DEFAULT_RANGE = "1h"
-NICE_STEPS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 MAX_FILESYSTEMS = 6  # the largest mounts; a host with 40 bind mounts stays readable
 # Loopback traffic is the host talking to itself: it would dwarf the network chart.
 SKIP_INTERFACES = ("lo",)
@@ -73,16 +56,18 @@ def device_charts(device: Device, window: TimeRange) -> list[Chart]:
             _disk_chart(device, window), _filesystem_chart(device, window)]  # fmt: skip
 
 
+def _resolution(series: Series, family: Family) -> tuple[str, float]:
+    """What a chart says about its points, and their spacing in seconds."""
+    if series.resolution_s is None:
+        return "raw samples", float(getattr(settings, family.interval_setting))
+    tier = "raw samples" if series.tier == "raw" else f"the {series.tier} rollup tier"
+    return f"{series.resolution} averages from {tier}", float(series.resolution_s)
+
+
 def _system_charts(device: Device, window: TimeRange) -> list[Chart]:
     fields = ["collected_at", "cpu_pct", "mem_used_pct", "load_1", "load_5", "load_15"]
     series = read_series(SYSTEM, device, window.start, window.end, fields, target=TARGET_POINTS)
-    if series.resolution_s is None:
-        resolution = "raw samples"
-        step: float | None = float(settings.SYSTEM_METRICS_INTERVAL)
-    else:
-        tier = "raw samples" if series.tier == "raw" else f"the {series.tier} rollup tier"
-        resolution = f"{series.resolution} averages from {tier}"
-        step = float(series.resolution_s)
+    resolution, step = _resolution(series, SYSTEM)
 
     def line(name: str, field: str) -> Line:
         points = [(p["collected_at"], p.get(field)) for p in series.points]
@@ -112,110 +97,56 @@ def _system_charts(device: Device, window: TimeRange) -> list[Chart]:
     ]
 
 
-def _step(window: TimeRange) -> int:
-    wanted = (window.end - window.start).total_seconds() / TARGET_POINTS
-    floor = max(int(settings.SYSTEM_METRICS_INTERVAL), 1)
-    return next((s for s in NICE_STEPS if s >= max(wanted, floor)), NICE_STEPS[-1])
+def _summed_rates(series: Series, fields: dict[str, str], skip: tuple[str, ...] = ()) -> list[Line]:
+    """One line per entry of `fields` (a label -> a rate field): at each point, the rates of
+    every NIC (or disk) but `skip` summed. Every key of a poll (or of a bucket) carries the same
+    time, and a rollup point's value is its key's average over the bucket: with every NIC in
+    every poll, their sum is the average over the bucket's polls of the summed rates."""
+    totals: dict[str, dict[dt.datetime, float | None]] = {name: {} for name in fields}
+    for point in series.points:
+        if point["name"] in skip:
+            continue
+        when = point["collected_at"]
+        for name, field in fields.items():
+            value, total = point.get(field), totals[name].get(when)
+            totals[name][when] = total if value is None else (total or 0.0) + value
+    return [Line(name, sorted(by_time.items())) for name, by_time in totals.items()]
 
 
-class DateBin(Func):
-    """PostgreSQL's date_bin(step, time, origin): the start of the step a time falls in."""
-
-    function = "date_bin"
-    output_field = DateTimeField()
-
-
-def _bucket(step: int) -> DateBin:
-    return DateBin(
-        Value(dt.timedelta(seconds=step), output_field=DurationField()),
-        F("collected_at"),
-        Value(EPOCH, output_field=DateTimeField()),
-    )
-
-
-def _raw_resolution(step: int) -> str:
-    return f"{label(step)} averages of raw samples"
-
-
-def _retention_note(window: TimeRange) -> list[str]:
-    days = settings.METRICS_RAW_RETENTION_DAYS or settings.METRICS_RETENTION_DAYS
-    if window.end - window.start > dt.timedelta(days=days):
-        return [f"Raw samples are kept {days} days; older parts of the range stay empty."]
-    return []
-
-
-def _summed_rates(
-    qs: QuerySet[Any], window: TimeRange, fields: dict[str, str]
-) -> tuple[list[dt.datetime], dict[str, list[float | None]], int]:
-    """Per step: the rates of every NIC (or disk) summed per poll, averaged over the step's polls.
-    `fields` maps a line's label to the model field."""
-    step = _step(window)
-    polls = Count("collected_at", distinct=True)
-    rows = list(
-        qs.filter(collected_at__gte=window.start, collected_at__lte=window.end)
-        .annotate(bucket=_bucket(step))
-        .values("bucket")
-        .annotate(
-            polls=polls,
-            **{f"v{i}": Cast(Sum(name), FloatField()) for i, name in enumerate(fields.values())},
-        )
-        .order_by("bucket")
-    )
-    times = [row["bucket"] for row in rows]
-    values: dict[str, list[float | None]] = {}
-    for i, name in enumerate(fields):
-        values[name] = [
-            row[f"v{i}"] / row["polls"] if row[f"v{i}"] is not None and row["polls"] else None
-            for row in rows
-        ]
-    return times, values, step
+def _rate_chart(
+    device: Device, window: TimeRange, family: Family, fields: dict[str, str], **chart: Any
+) -> Chart:
+    series = read_series(family, device, window.start, window.end,
+                         ["collected_at", *fields.values()], target=TARGET_POINTS)  # fmt: skip
+    resolution, step = _resolution(series, family)
+    skip = SKIP_INTERFACES if family is INTERFACES else ()
+    return Chart(start=window.start, end=window.end, lines=_summed_rates(series, fields, skip),
+                 resolution=resolution, step_s=step, unit="B/s", **chart)  # fmt: skip
 
 
 def _network_chart(device: Device, window: TimeRange) -> Chart:
-    qs = InterfaceSample.objects.filter(device=device).exclude(name__in=SKIP_INTERFACES)
-    times, values, step = _summed_rates(
-        qs, window, {"Received": "rx_bytes_per_s", "Sent": "tx_bytes_per_s"}
-    )
-    lines = [Line(name, list(zip(times, vals, strict=True))) for name, vals in values.items()]
-    return Chart("network", "Network traffic (all interfaces but loopback)", "B/s",
-                 window.start, window.end, lines, _raw_resolution(step), step_s=step,
-                 notes=_retention_note(window))  # fmt: skip
+    fields = {"Received": "rx_bytes_per_s", "Sent": "tx_bytes_per_s"}
+    title = "Network traffic (all interfaces but loopback)"
+    return _rate_chart(device, window, INTERFACES, fields, key="network", title=title)
 
 
 def _disk_chart(device: Device, window: TimeRange) -> Chart:
-    qs = DiskSample.objects.filter(device=device)
-    times, values, step = _summed_rates(
-        qs, window, {"Read": "read_bytes_per_s", "Written": "write_bytes_per_s"}
-    )
-    lines = [Line(name, list(zip(times, vals, strict=True))) for name, vals in values.items()]
-    return Chart("disk", "Disk I/O (all disks)", "B/s", window.start, window.end, lines,
-                 _raw_resolution(step), step_s=step, notes=_retention_note(window))  # fmt: skip
+    fields = {"Read": "read_bytes_per_s", "Written": "write_bytes_per_s"}
+    return _rate_chart(device, window, DISKS, fields, key="disk", title="Disk I/O (all disks)")
 
 
 def _filesystem_chart(device: Device, window: TimeRange) -> Chart:
-    step = _step(window)
-    qs = FilesystemSample.objects.filter(
-        device=device, collected_at__gte=window.start, collected_at__lte=window.end
-    )
-    biggest = list(
-        qs.values("mountpoint")
-        .annotate(size=Max("size_bytes"))
-        .order_by("-size", "mountpoint")
-        .values_list("mountpoint", flat=True)[:MAX_FILESYSTEMS]
-    )
-    rows = (
-        qs.filter(mountpoint__in=biggest)
-        .annotate(bucket=_bucket(step))
-        .values("bucket", "mountpoint")
-        .annotate(used=Avg("used_pct"))
-        .order_by("bucket")
-    )
+    fields = ["collected_at", "used_pct", "size_bytes"]
+    series = read_series(FILESYSTEMS, device, window.start, window.end, fields,
+                         target=TARGET_POINTS)  # fmt: skip
+    resolution, step = _resolution(series, FILESYSTEMS)
     by_mount: dict[str, list[tuple[dt.datetime, float | None]]] = defaultdict(list)
-    for row in rows:
-        by_mount[row["mountpoint"]].append((row["bucket"], row["used"]))
-    lines = [Line(mount, by_mount[mount]) for mount in sorted(biggest)]
-    notes = _retention_note(window)
-    if not lines:
-        lines = [Line("Used", [])]
+    sizes: dict[str, int] = {}
+    for point in series.points:
+        mount = point["mountpoint"]
+        by_mount[mount].append((point["collected_at"], point.get("used_pct")))
+        sizes[mount] = max(sizes.get(mount, 0), point.get("size_bytes") or 0)
+    biggest = sorted(sizes, key=lambda m: (-sizes[m], m))[:MAX_FILESYSTEMS]
+    lines = [Line(mount, by_mount[mount]) for mount in sorted(biggest)] or [Line("Used", [])]
     return Chart("filesystems", "Filesystem usage", "%", window.start, window.end, lines,
-                 _raw_resolution(step), step_s=step, y_max=100, notes=notes)  # fmt: skip
+                 resolution, step_s=step, y_max=100)  # fmt: skip

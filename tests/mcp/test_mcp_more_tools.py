@@ -108,7 +108,8 @@ def test_the_new_read_tools_answer_exactly_what_the_api_answers(
                     ("container_stats", {"device": "nas-1", "container": name,
                                          "since": more.since, "until": more.until}),
                     ("list_compose_projects", {"device": "nas-1"}),
-                    ("zfs_arc_stats", {"device": "nas-1", "since": more.since}),
+                    ("zfs_arc_stats", {"device": "nas-1", "since": more.since,
+                                       "until": more.until}),
                     ("get_proxy", {"proxy_id": more.proxy.pk}),
                     ("proxy_versions", {"proxy_id": more.proxy.pk}),
                     ("get_drive", {"drive_id": fleet.drive.pk}),
@@ -128,9 +129,11 @@ def test_the_new_read_tools_answer_exactly_what_the_api_answers(
     expected = api(reader_token, "/api/compose-projects/", device=nas)
     assert (projects["results"], projects["total"]) == (expected["results"], expected["count"])
     assert [(p["name"], p["containers"]) for p in projects["results"]] == [("media", [name])]
-    expected = api(reader_token, "/api/zfs/arc/", device=nas, since=more.since)
-    assert (arc["results"], arc["total"]) == (expected["results"], expected["count"])
-    assert [a["hits"] for a in arc["results"]] == [1000, 1005, 1010]  # newest first
+    # (a device's range is a series, oldest first, as the API's list answers it)
+    assert arc == api(reader_token, "/api/zfs/arc/", device=nas, since=more.since,
+                      until=more.until)  # fmt: skip
+    assert (arc["tier"], arc["count"]) == ("raw", 3)
+    assert [a["hits"] for a in arc["points"]] == [1010, 1005, 1000]
     assert proxy == api(reader_token, f"/api/proxies/{more.proxy.pk}/")
     assert proxy["content"] == CONF_V2 and proxy["upstream_app"] == "jellyfin-2"
     expected = api(reader_token, f"/api/proxies/{more.proxy.pk}/versions/")

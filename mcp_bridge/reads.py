@@ -18,17 +18,30 @@ from pydantic import Field
 from collectors.alerts.api import AlertViewSet
 from collectors.api import EventViewSet
 from collectors.models import Trigger
-from containers import services as container_services
-from containers.api import ComposeProjectViewSet, ContainerViewSet
-from containers.models import Container
 from devices import logs as device_logs
 from devices.api.configs import ConfigFileViewSet
-from devices.api.drives import DriveViewSet
 from devices.api.ports import ListeningPortViewSet
 from devices.api.views import DeviceViewSet
-from devices.models import ConfigFile, Drive
+from devices.models import ConfigFile
 from infrastructor.health import health
 from mcp_bridge import summary
+from mcp_bridge.params import DeviceName, Limit, Offset, Search, Severity, Since
+from mcp_bridge.reads_containers import (
+    container_stats,
+    get_container,
+    list_compose_projects,
+    list_containers,
+)
+from mcp_bridge.reads_storage import (
+    drive_history,
+    get_drive,
+    list_drives,
+    list_zfs_datasets,
+    list_zfs_pools,
+    list_zfs_snapshots,
+    zfs_arc_stats,
+    zfs_snapshot_diff,
+)
 from mcp_bridge.views import (
     MAX_LIMIT,
     Caller,
@@ -37,23 +50,9 @@ from mcp_bridge.views import (
     find_device,
     instant,
     page,
-    viewset,
 )
 from proxies.api import ProxyConfigVersionSerializer, ProxyConfigViewSet
 from proxies.models import ProxyConfig
-from zfs import services as zfs_services
-from zfs.api import ArcSampleViewSet, DatasetViewSet, PoolViewSet, SnapshotViewSet
-
-DeviceName = Annotated[
-    str | None, Field(description="Only this device (its name, as list_devices shows it)")
-]
-Limit = Annotated[int, Field(ge=1, le=500, description="Page size (1-500)")]
-Offset = Annotated[int, Field(ge=0, description="Rows to skip; use next_offset for more")]
-Since = Annotated[
-    str | None, Field(description="ISO 8601 time (UTC unless zoned) or a duration back: 24h, 7d")
-]
-Search = Annotated[str | None, Field(description="Words to look for (any case)")]
-Severity = Literal["info", "warning", "critical"]
 
 
 def list_devices(
@@ -87,132 +86,6 @@ def fleet_summary(caller: Caller) -> dict[str, Any]:
     unhealthy ones, ZFS pools by state, drives by verdict, events of the last 24 hours by
     severity, and a list of what needs attention. The first call of a health check."""
     return summary.fleet_summary()
-
-
-def list_containers(
-    caller: Caller,
-    device: DeviceName = None,
-    state: Literal["created", "running", "paused", "restarting", "removing", "exited", "dead"]
-    | None = None,
-    health: Annotated[
-        str | None, Field(description="Healthcheck state: healthy, unhealthy, starting")
-    ] = None,
-    project: Annotated[str | None, Field(description="Compose project name")] = None,
-    image: Annotated[str | None, Field(description="Part of the image name")] = None,
-    search: Search = None,
-    include_removed: bool = False,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    """Docker containers across the fleet, filtered by device, state, health, Compose project,
-    image or free text: image, status, health, restart count and policy, exit code, OOM kill,
-    ports, mounts, networks. Containers gone from their device are left out unless asked."""
-    params = {
-        "device": device_param(caller, device), "state": state, "health": health,
-        "project": project, "image": image, "search": search,
-        "removed": None if include_removed else False,
-    }  # fmt: skip
-    return page(ContainerViewSet, params, caller, limit=limit, offset=offset)
-
-
-def list_zfs_pools(
-    caller: Caller,
-    device: DeviceName = None,
-    state: Annotated[
-        str | None, Field(description="ONLINE, DEGRADED, FAULTED, OFFLINE, UNAVAIL, REMOVED")
-    ] = None,
-    include_vdevs: Annotated[bool, Field(description="Include each pool's vdev tree")] = True,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    """ZFS pools with state, capacity, fragmentation, error counters, last scrub or resilver
-    (`scan`), files with data errors and the vdev tree (mirrors, raidz, logs, cache, spares with
-    their states and error counts)."""
-    params = {"device": device_param(caller, device), "state": state}
-    result = page(PoolViewSet, params, caller, limit=limit, offset=offset)
-    if not include_vdevs:
-        result["results"] = [
-            {k: v for k, v in pool.items() if k != "vdevs"} for pool in result["results"]
-        ]
-    return result
-
-
-def list_zfs_datasets(
-    caller: Caller,
-    device: DeviceName = None,
-    type: Literal["filesystem", "volume"] | None = None,  # the API's name
-    search: Search = None,
-    include_removed: bool = False,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    """ZFS datasets (filesystems and volumes): used, available and referenced bytes, mountpoint,
-    newest snapshot and whether snapshots are overdue."""
-    params = {
-        "device": device_param(caller, device), "type": type, "search": search,
-        "removed": None if include_removed else False,
-    }  # fmt: skip
-    return page(DatasetViewSet, params, caller, limit=limit, offset=offset)
-
-
-def list_zfs_snapshots(
-    caller: Caller,
-    device: DeviceName = None,
-    dataset: Annotated[str | None, Field(description="Full dataset name, e.g. tank/media")] = None,
-    created_after: Since = None,
-    created_before: Since = None,
-    include_removed: bool = False,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    """ZFS snapshots with their dataset, size and creation time; filter by device, dataset
-    and creation time (`created_after: 7d`)."""
-    params = {
-        "device": device_param(caller, device),
-        "created_after": instant(created_after, "created_after"),
-        "created_before": instant(created_before, "created_before"),
-        "removed": None if include_removed else False,
-    }
-    narrow = (lambda qs: qs.filter(dataset__name=dataset)) if dataset else None
-    return page(SnapshotViewSet, params, caller, limit=limit, offset=offset, narrow=narrow)
-
-
-def list_drives(
-    caller: Caller,
-    device: DeviceName = None,
-    assessment: Annotated[
-        list[Literal["passed", "warning", "failed", "unknown"]] | None,
-        Field(description="Only drives with one of these verdicts"),
-    ] = None,
-    include_removed: bool = False,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    """Physical drives with our S.M.A.R.T. verdict (passed/warning/failed/unknown) and the
-    reasons for it, temperature, power-on hours, reallocated/pending sectors, media errors and
-    wear. Drive ids here are what drive_history takes."""
-    params = {
-        "device": device_param(caller, device), "assessment": assessment,
-        "removed": None if include_removed else False,
-    }  # fmt: skip
-    return page(DriveViewSet, params, caller, limit=limit, offset=offset)
-
-
-def drive_history(
-    caller: Caller,
-    drive_id: Annotated[int, Field(description="The drive's id, from list_drives")],
-    since: Since = None,
-    until: Since = None,
-    attributes: Annotated[bool, Field(description="Include full S.M.A.R.T. tables")] = False,
-) -> Any:
-    """One drive's health over time (oldest first, default the last 30 days): verdict,
-    temperature, hours and defect counters at each poll."""
-    drive = Drive.objects.filter(pk=drive_id).select_related("device").first()
-    if drive is None:
-        raise ToolError(f"No drive with id {drive_id}; list_drives shows the ids.")
-    caller.device = drive.device
-    params = {"since": since, "until": until, "attributes": attributes}
-    return detail(DriveViewSet, "history", drive.pk, params, caller)
 
 
 def list_ports(
@@ -418,107 +291,6 @@ def config_diff(
     return detail(ConfigFileViewSet, "diff", config.pk, params, caller)
 
 
-def find_container(caller: Caller, device: str, name: str) -> Container:
-    """The container `name` on `device` (the one still there before any removed one)."""
-    caller.device = find_device(device)
-    container = (
-        Container.objects.filter(device=caller.device, name=name)
-        .order_by("-removed_at", "-last_seen_at")  # NULL (still there) sorts first descending
-        .first()
-    )
-    if container is None:
-        raise ToolError(f"No container {name!r} on {device}; list_containers shows the names.")
-    return container
-
-
-ContainerName = Annotated[str, Field(description="The container's name on that device")]
-
-
-def get_container(
-    caller: Caller,
-    device: Annotated[str, Field(description="The device's name")],
-    container: ContainerName,
-    inspect: Annotated[
-        bool, Field(description="Also run `docker inspect` now over SSH (audited)")
-    ] = False,
-) -> Any:
-    """One container in detail: image, state, health, restart count and policy, exit code,
-    ports, mounts, networks, Compose project and service. With inspect=true, also the live
-    `docker inspect` (environment variable values are never included)."""
-    row = find_container(caller, device, container)
-    answer = detail(ContainerViewSet, "retrieve", row.pk, {}, caller)
-    if inspect:
-        answer = {**answer, "inspect": _inspect(caller, row)}
-    return answer
-
-
-def _inspect(caller: Caller, row: Container) -> dict[str, Any]:
-    """What the API's inspect action answers, run as the MCP caller."""
-    try:
-        return container_services.inspected(row, actor=caller.actor, trigger=Trigger.MCP)
-    except container_services.InvalidInput as e:
-        raise ToolError(str(e)) from e
-
-
-def container_stats(
-    caller: Caller,
-    device: Annotated[str, Field(description="The device's name")],
-    container: ContainerName,
-    since: Annotated[
-        str | None, Field(description="ISO 8601 time or a duration back (default 1h)")
-    ] = None,
-    until: Since = None,
-    points: Annotated[int, Field(ge=10, le=5000, description="About how many points")] = 200,
-) -> Any:
-    """A container's resource use over time (oldest first, default the last hour): CPU %,
-    memory used/limit/%, network and block I/O rates, process count, as about `points` evenly
-    spaced points. Long ranges come from the 5-minute or 1-hour rollups, with min and max per
-    bucket; `resolution_s` and `tier` say which."""
-    row = find_container(caller, device, container)
-    params = {"since": since, "until": until, "points": points}
-    return detail(ContainerViewSet, "stats", row.pk, params, caller)
-
-
-def list_compose_projects(
-    caller: Caller,
-    device: DeviceName = None,
-    name: Annotated[str | None, Field(description="Exactly this project name")] = None,
-    search: Search = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    """Docker Compose projects (stacks) across the fleet: status, compose files, services and
-    the containers belonging to each."""
-    params = {"device": device_param(caller, device), "name": name, "search": search}
-    return page(ComposeProjectViewSet, params, caller, limit=limit, offset=offset)
-
-
-def zfs_arc_stats(
-    caller: Caller,
-    device: DeviceName = None,
-    since: Since = None,
-    until: Since = None,
-    points: Annotated[
-        int, Field(ge=10, le=5000, description="With device and since: about how many points")
-    ] = 200,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> dict[str, Any]:
-    """ZFS ARC (and L2ARC): size, target, min/max, MRU/MFU sizes, hits, misses and hit ratio.
-    With a device and `since`: that device's series, oldest first, as about `points` evenly
-    spaced points (long ranges from the 5-minute or 1-hour rollups, each bucket's hit ratio over
-    all its accesses; `tier` and `resolution_s` say which). Otherwise samples, newest first,
-    paged. A low hit ratio or an ARC squeezed below its target explains slow reads."""
-    params = {"device": device_param(caller, device), "since": since, "until": until}
-    if device is not None and since is not None:
-        # The API's list answers a device's range as a series: run exactly that.
-        view = viewset(ArcSampleViewSet, "list", params | {"points": points}, caller)
-        assert isinstance(view, ArcSampleViewSet)
-        answer: dict[str, Any] = view.list(view.request).data
-        return answer
-    return page(ArcSampleViewSet, params, caller, limit=limit, offset=offset)
-
-
 def _proxy(caller: Caller, proxy_id: int) -> ProxyConfig:
     config = ProxyConfig.objects.filter(pk=proxy_id).select_related("device").first()
     if config is None:
@@ -556,41 +328,12 @@ def proxy_versions(
     }
 
 
-def get_drive(
-    caller: Caller, drive_id: Annotated[int, Field(description="The drive's id, from list_drives")]
-) -> Any:
-    """One drive in detail: our verdict and the reasons (the rules that fired), the key
-    counters and the full S.M.A.R.T. attribute table of the last poll."""
-    drive = Drive.objects.filter(pk=drive_id).select_related("device").first()
-    if drive is None:
-        raise ToolError(f"No drive with id {drive_id}; list_drives shows the ids.")
-    caller.device = drive.device
-    return detail(DriveViewSet, "retrieve", drive.pk, {}, caller)
-
-
 def platform_health(caller: Caller) -> Any:
     """The health of Infrastructor itself, as `/health` reports it: database, Redis, Celery
     workers, beat (the scheduler) and devices not polled for too long (`stale`)."""
     request = HttpRequest()
     request.method = "GET"
     return json.loads(health(request).content)
-
-
-def zfs_snapshot_diff(
-    caller: Caller,
-    device: Annotated[str, Field(description="The device's name")],
-    snapshot: Annotated[str, Field(description="A snapshot: dataset@name (or its id)")],
-    other: Annotated[str, Field(description="Another snapshot of the same dataset")],
-) -> dict[str, Any]:
-    """Files changed between two snapshots of a dataset (`zfs diff`, older first, read now over
-    SSH and audited): modified, added, removed, renamed; at most 5,000 changes."""
-    caller.device = find_device(device)
-    try:
-        row = zfs_services.find_snapshot(caller.device, snapshot)
-        result = zfs_services.diff_snapshots(row, other, actor=caller.actor, trigger=Trigger.MCP)
-    except zfs_services.InvalidInput as e:
-        raise ToolError(str(e)) from e
-    return result.as_json()
 
 
 READ_TOOLS: list[Callable[..., Any]] = [

@@ -33,7 +33,7 @@ from collectors.script import (
     new_nonce,
     split_output,
 )
-from collectors.store import StoreContext
+from collectors.store import StoreContext, poll_memo
 from collectors.stream import publish as stream
 from collectors.transports.base import ConfigError, ExecResult, HostKeyChanged, TransportError
 from collectors.transports.local import LocalConnection
@@ -204,7 +204,8 @@ def collect(
                          finished.pk)  # fmt: skip
                 return finished
         device = Device.objects.get(pk=device_id)
-        return _collect_claimed(device, kinds, trigger=trigger, actor=actor, task_id=task_id)
+        with poll_memo():
+            return _collect_claimed(device, kinds, trigger=trigger, actor=actor, task_id=task_id)
 
 
 def _close_abandoned_runs(device_id: int) -> None:

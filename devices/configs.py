@@ -25,7 +25,7 @@ from django.conf import settings
 
 from collectors.events import record_event
 from collectors.models import EventKind, Severity
-from collectors.store import StoreContext
+from collectors.store import StoreContext, memoized
 from containers.models import ComposeProject
 from devices.models import (
     ConfigContent,
@@ -190,7 +190,12 @@ class Defaults:
 
 def default_patterns(device: Device) -> Defaults:
     """The Compose files ``docker compose ls`` reported (as the last docker poll stored them)
-    and each SWAG instance's proxy confs."""
+    and each SWAG instance's proxy confs (read once per collection: the command and the store
+    both ask)."""
+    return memoized("config-defaults", device.pk, lambda: _default_patterns(device))
+
+
+def _default_patterns(device: Device) -> Defaults:
     # proxies depends on devices: imported here, not at module load.
     from proxies.discovery import find_sources
 

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from collectors.store import memoized
 from containers.models import Container
 from proxies.models import ConfStatus, InstanceSource, ProxyConfig, SwagInstance
 from proxies.survey import NAME, SHA256, survey_command, validate_instance_path
@@ -53,6 +54,12 @@ def _config_mount(mounts: Any) -> str | None:
 
 
 def find_sources(device: Device) -> Sources:
+    """The device's SWAG instances: discovered from its containers' mounts, and added by hand
+    (read once per collection: the swag-confs and config-files commands and stores all ask)."""
+    return memoized("swag-sources", device.pk, lambda: _find_sources(device))
+
+
+def _find_sources(device: Device) -> Sources:
     found = Sources()
     paths: set[str] = set()
     containers = Container.objects.filter(device=device).present().order_by("name")

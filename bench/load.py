@@ -46,7 +46,6 @@ from typing import IO, Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import (  # run as a script: sys.path above makes the repository importable
     ROOT,
-    RedisServer,
     drop_database,
     latency,
     rss_mb,
@@ -54,6 +53,7 @@ from bench.common import (  # run as a script: sys.path above makes the reposito
 )
 from bench.cpu import process_cpu_s
 from bench.fleet import Fleet
+from tests.harness.redis_server import RedisServer
 
 SYSTEM_SCHEDULE = "Collect: system"
 QUEUE = "default"
@@ -330,9 +330,9 @@ def run(
     fleet_s = round(time.monotonic() - started, 1)
     ensure_default_schedules()  # migrate made them; a test database may have been flushed since
     server = stack.enter_context(RedisServer())
-    redis = redis_client.Redis.from_url(server.url)
+    redis = redis_client.Redis.from_url(server.url())
     stack.callback(redis.close)
-    env = child_env(server.url)
+    env = child_env(server.url())
     worker = CeleryProcess(
         ["worker", "--pool", "threads", "--concurrency", str(concurrency), "-Q", QUEUE,
          "--loglevel", "INFO", "--hostname", f"load{os.getpid()}@%h"],

@@ -17,7 +17,7 @@ from collectors.api import OperationSerializer
 from collectors.models import Trigger
 from containers import services
 from containers.models import ComposeProject, Container, ContainerStats
-from devices.api.timerange import parse_range
+from devices.api.timerange import TieredSeriesSerializer, parse_range
 from devices.api.views import target_points
 from devices.history.families import CONTAINERS
 from devices.history.query import read_series
@@ -32,23 +32,10 @@ class ContainerSerializer(serializers.ModelSerializer[Container]):
         exclude = ["counters"]
 
 
-class ContainerStatsSerializer(serializers.ModelSerializer[ContainerStats]):
-    class Meta:
-        model = ContainerStats
-        exclude = ["id", "container"]
-
-
-class ContainerStatsSeriesSerializer(serializers.Serializer[Any]):
+class ContainerStatsSeriesSerializer(TieredSeriesSerializer):
     """A container's resource use over a range, read through the history tiers."""
 
     container = serializers.IntegerField()
-    since = serializers.DateTimeField()
-    until = serializers.DateTimeField()
-    tier = serializers.ChoiceField(choices=["raw", "5m", "1h"])
-    resolution = serializers.CharField(help_text="raw, or the spacing of the points: 5m, 3h...")
-    resolution_s = serializers.IntegerField(allow_null=True)
-    count = serializers.IntegerField()
-    points = serializers.ListField(child=serializers.DictField())
 
 
 STATS_FIELDS = [
@@ -116,11 +103,7 @@ class ContainerViewSet(
         )
         target = target_points(request.query_params.get("points"))
         read = read_series(CONTAINERS, container, start, end, STATS_FIELDS, target=target)
-        return Response(
-            {"container": container.pk, "since": start, "until": end, "tier": read.tier,
-             "resolution": read.resolution, "resolution_s": read.resolution_s,
-             "count": len(read.points), "points": read.points}
-        )  # fmt: skip
+        return Response({"container": container.pk, "since": start, "until": end} | read.answer())
 
     def _act(self, request: Request, action_name: str) -> Response:
         try:

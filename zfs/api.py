@@ -15,7 +15,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from devices.api.timerange import parse_instant, parse_range
+from devices.api.timerange import TieredSeriesSerializer, parse_instant, parse_range
 from devices.api.views import target_points
 from devices.history.families import POOLS
 from devices.history.query import read_series
@@ -76,11 +76,7 @@ class PoolViewSet(PoolActionsMixin, viewsets.ReadOnlyModelViewSet[Pool]):
         target = target_points(request.query_params.get("points"))
         fields = [f.name for f in PoolSample._meta.concrete_fields if f.name not in ("id", "pool")]
         read = read_series(POOLS, pool, start, end, fields, target=target)
-        return Response(
-            {"pool": pool.pk, "since": start, "until": end, "tier": read.tier,
-             "resolution": read.resolution, "resolution_s": read.resolution_s,
-             "count": len(read.points), "points": read.points}
-        )  # fmt: skip
+        return Response({"pool": pool.pk, "since": start, "until": end} | read.answer())
 
     @extend_schema(
         parameters=[
@@ -191,17 +187,10 @@ class ArcSamplePageSerializer(serializers.Serializer[Any]):
     results = ArcSampleSerializer(many=True)
 
 
-class ArcSeriesSerializer(serializers.Serializer[Any]):
+class ArcSeriesSerializer(TieredSeriesSerializer):
     """One device's ARC over a range, read through the history tiers (the second shape)."""
 
     device = serializers.IntegerField()
-    since = serializers.DateTimeField()
-    until = serializers.DateTimeField()
-    tier = serializers.ChoiceField(choices=["raw", "5m", "1h"])
-    resolution = serializers.CharField(help_text="raw, or the spacing of the points: 5m, 3h...")
-    resolution_s = serializers.IntegerField(allow_null=True)
-    count = serializers.IntegerField()
-    points = serializers.ListField(child=serializers.DictField())
 
 
 class ArcSampleViewSet(viewsets.ReadOnlyModelViewSet[ArcSample]):
@@ -250,8 +239,4 @@ class ArcSampleViewSet(viewsets.ReadOnlyModelViewSet[ArcSample]):
             query.get("since"), query.get("until"), default=dt.timedelta(days=1)
         )
         read = arc_series(device, start, end, target=target_points(query.get("points")))
-        return Response(
-            {"device": device.pk, "since": start, "until": end, "tier": read.tier,
-             "resolution": read.resolution, "resolution_s": read.resolution_s,
-             "count": len(read.points), "points": read.points}
-        )  # fmt: skip
+        return Response({"device": device.pk, "since": start, "until": end} | read.answer())

@@ -100,7 +100,4 @@ class DriveViewSet(viewsets.ReadOnlyModelViewSet[Drive]):
             return Response(body | raw | {"count": len(points.data), "points": points.data})
         target = target_points(query.get("points"))
         read = read_series(DRIVES, drive, start, end, BRIEF_FIELDS, target=target)
-        return Response(body | {
-            "tier": read.tier, "resolution": read.resolution, "resolution_s": read.resolution_s,
-            "count": len(read.points), "points": read.points,
-        })  # fmt: skip
+        return Response(body | read.answer())

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
 _DURATION = re.compile(r"^(\d{1,6})([smhdw])$")
@@ -43,3 +45,16 @@ def parse_range(
     if start >= end:
         raise ValidationError({"since": "must be before until"})
     return start, end
+
+
+class TieredSeriesSerializer(serializers.Serializer[Any]):
+    """A range read through the history tiers (`Series.answer()` with the range): what every
+    history endpoint answers; each adds the id of what the series is of."""
+
+    since = serializers.DateTimeField()
+    until = serializers.DateTimeField()
+    tier = serializers.ChoiceField(choices=["raw", "5m", "1h"])
+    resolution = serializers.CharField(help_text="raw, or the spacing of the points: 5m, 3h...")
+    resolution_s = serializers.IntegerField(allow_null=True)
+    count = serializers.IntegerField()
+    points = serializers.ListField(child=serializers.DictField())

@@ -117,9 +117,7 @@ class DeviceViewSet(viewsets.ModelViewSet[Device]):
         return Response({
             "device": device.pk, "series": series, "since": start, "until": end,
             "key": query.get("key") or None, "fields": read.fields,
-            "resolution": read.resolution, "resolution_s": read.resolution_s,
-            "tier": read.tier, "count": len(read.points), "points": read.points,
-        })  # fmt: skip
+        } | read.answer())  # fmt: skip
 
     @action(detail=True, methods=["get"])
     def latest(self, request: Request, pk: str | None = None) -> Response:

@@ -47,6 +47,13 @@ class Series:
     def resolution(self) -> str:
         return "raw" if self.resolution_s is None else label(self.resolution_s)
 
+    def answer(self) -> dict[str, Any]:
+        """What every history endpoint says of its points: where from, how spaced, the points."""
+        return {
+            "tier": self.tier, "resolution": self.resolution, "resolution_s": self.resolution_s,
+            "count": len(self.points), "points": self.points,
+        }  # fmt: skip
+
 
 def label(seconds: int) -> str:
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
